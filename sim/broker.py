@@ -1,0 +1,201 @@
+"""Brokers: the embedded amqtt broker (``hotline run`` needs nothing but pip) and a launcher
+for Mosquitto with the repository's ``broker.conf`` (tests, development, benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+
+from sim.clock import pause
+from sim.errors import HotlineError
+from sim.transport import BrokerUrl
+
+log = structlog.get_logger("hotline.broker")
+
+REPO_BROKER_CONF = Path(__file__).resolve().parent.parent / "broker.conf"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedBroker:
+    """amqtt, in this process, on 127.0.0.1 (a free port unless one is given)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, allow_anonymous: bool = True) -> None:
+        self.host = host
+        self.port = port
+        self.allow_anonymous = allow_anonymous
+        self._broker: Any = None
+
+    @property
+    def url(self) -> BrokerUrl:
+        return BrokerUrl(self.host, self.port)
+
+    async def start(self) -> None:
+        from amqtt.broker import Broker  # noqa: PLC0415 - heavy import, only when embedding
+
+        # amqtt warns about undelivered retained goodbyes at shutdown; that is not news.
+        logging.getLogger("amqtt").setLevel(logging.ERROR)
+        logging.getLogger("transitions").setLevel(logging.WARNING)
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": self.allow_anonymous},
+            },
+        }
+        self._broker = Broker(config)
+        await self._broker.start()
+        if self.port == 0:
+            server = self._broker._servers["default"].instance
+            self.port = int(server.sockets[0].getsockname()[1])
+        log.info("embedded_broker_started", url=str(self.url))
+
+    async def stop(self) -> None:
+        if self._broker is not None:
+            await self._broker.shutdown()
+            self._broker = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+def mosquitto_binary() -> str:
+    path = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if path is None:
+        raise HotlineError("mosquitto is not installed (apt-get install mosquitto)")
+    return path
+
+
+def derived_config(base: Path, port: int, workdir: Path, *, anonymous: bool) -> str:
+    """``broker.conf`` with the listener moved to 127.0.0.1:``port`` and files made absolute.
+
+    ``-p`` is ignored once a config defines a listener, so the listener line is rewritten.
+    With ``anonymous`` the password and ACL files are dropped (development runs)."""
+    lines = [f"# derived from {base} for a local run", f"listener {port} 127.0.0.1"]
+    for raw in base.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition(" ")
+        if key in ("listener", "port", "pid_file", "log_dest", "bind_address"):
+            continue
+        if key in ("password_file", "acl_file"):
+            if anonymous:
+                continue
+            path = Path(value)
+            value = str(path if path.is_absolute() else base.parent / path)
+        if key == "persistence_location":
+            value = str(workdir) + "/"
+        if key == "allow_anonymous" and anonymous:
+            value = "true"
+        lines.append(f"{key} {value}")
+    if anonymous and not any(line.startswith("allow_anonymous") for line in lines):
+        lines.append("allow_anonymous true")
+    lines.append("log_dest stderr")
+    return "\n".join(lines) + "\n"
+
+
+class MosquittoBroker:
+    """A Mosquitto process on a free port, started from ``broker.conf``; waits until it
+    accepts connections. Restartable (same port, same persistence directory)."""
+
+    def __init__(
+        self,
+        config: Path = REPO_BROKER_CONF,
+        *,
+        port: int = 0,
+        anonymous: bool = True,
+        workdir: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.port = port or free_port()
+        self.anonymous = anonymous
+        self._tmp = tempfile.TemporaryDirectory(prefix="hotline-mosquitto-") if workdir is None else None
+        self.workdir = workdir or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = self.workdir / "mosquitto.log"
+
+    @property
+    def url(self) -> BrokerUrl:
+        return BrokerUrl("127.0.0.1", self.port)
+
+    async def start(self, timeout: float = 10.0) -> None:
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(derived_config(self.config, self.port, self.workdir, anonymous=self.anonymous))
+        log_file = self.log_path.open("ab")
+        self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - returns at once; own process group, outlives no loop
+            [mosquitto_binary(), "-c", str(conf)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+        await self._wait_listening(timeout)
+
+    async def _wait_listening(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise HotlineError(f"mosquitto exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await pause(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+        raise HotlineError(f"mosquitto did not listen on {self.port} within {timeout}s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    async def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+            await asyncio.to_thread(self.proc.wait, 10)
+        self.proc = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def cleanup(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+        self.cleanup()

@@ -1,0 +1,129 @@
+"""Plain-text rendering for the headless run: one line per protocol message (and per notable
+fault or missed deadline), and the summary table at the end. Pure: strings in, strings out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sim.durations import format_duration, format_offset
+from sim.expect import Verdict
+from sim.links import Fate
+from sim.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
+from sim.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
+from sim.protocol import Status
+
+
+class Timeline:
+    """Turns folded journal events into timeline lines."""
+
+    def __init__(self, state: ExerciseState) -> None:
+        self.state = state
+        self.start = state.scenario.start
+
+    def _when(self, t: datetime) -> str:
+        return f"T{format_offset(t - self.start):<7} {t:%m-%d %H:%M}"
+
+    def line(self, event: Event | None) -> str | None:
+        match event:
+            case MessageEvent(envelope=env, level=level, copy=copy):
+                lvl = f"L{level} {self.state.ladder.name(level)}" if level is not None else ""
+                mark = " (duplicate copy)" if copy > 1 else ""
+                up = (
+                    " ▲"
+                    if event.change and event.change.level > event.change.previous
+                    else (" ▼" if event.change else "")
+                )
+                return (
+                    f"{self._when(env.sent_at)}  {env.sender:>10} → {env.recipient:<10} "
+                    f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{mark}"
+                )
+            case ObsEvent(obs=LinkObs() as obs) if obs.fate is not Fate.DELIVERED:
+                sign = {"lost": "✗ lost    ", "refused": "✗ refused ", "duplicated": "≈ dup     "}[obs.fate.value]
+                return (
+                    f"{self._when(obs.at)}  {sign}{obs.agency} → {obs.recipient} {obs.channel} "
+                    f"{obs.kind.value} {obs.message}"
+                )
+            case ObsEvent(obs=ObligationObs(status=Status.MISSED) as obs):
+                ob = obs.obligation
+                return (
+                    f"{self._when(obs.at)}  ⏰ missed  {ob.owner} owed {'/'.join(k.value for k in ob.kinds)} "
+                    f"to {ob.counterparty} for {ob.trigger} (due T{format_offset(ob.due_at - self.start)})"
+                )
+            case ObsEvent(obs=RetryObs() as obs):
+                original = obs.expectation.split("#")[0]
+                return f"{self._when(obs.at)}  ↻ retry   {obs.agency} repeats {original} as {obs.message}"
+            case ObsEvent(obs=EscalationObs() as obs):
+                target = obs.channel or "nowhere (no fallback)"
+                why = {"no_answer": "no answer", "link_down": "link down", "no_route": "no direct link"}[obs.why]
+                return f"{self._when(obs.at)}  ⇪ escalate {obs.agency}: {why} on {obs.original} → {target}"
+            case ObsEvent(obs=BlockedObs() as obs):
+                return (
+                    f"{self._when(obs.at)}  ⊘ blocked  {obs.agency} could not send {obs.kind.value} to "
+                    f"{obs.recipient}: {obs.reason.value} ({obs.detail[:80]})"
+                )
+            case ObsEvent(obs=RejectedObs() as obs):
+                return (
+                    f"{self._when(obs.at)}  ⊘ rejected {obs.agency} refused a message from "
+                    f"{obs.published_as}: {obs.reason.value} ({obs.detail[:80]})"
+                )
+            case CtlEvent(what="links") if self.state.links is not None:
+                down = [f"{r.channel}:{r.a}~{r.b}" for r in self.state.links.links if not r.up]
+                return (
+                    f"{self._when(self.state.links.at)}  ⚡ links   {'down: ' + ', '.join(down) if down else 'all up'}"
+                )
+        return None
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def summary(state: ExerciseState) -> list[str]:
+    start = state.scenario.start
+    rows = [
+        [
+            "incident",
+            "max level",
+            "reached",
+            "obligations met/missed/open",
+            "first notice",
+            "first ACK after",
+            "lost",
+            "refused",
+        ]
+    ]
+    for incident, stats in state.incidents.items():
+        peak, when = state.ladder.peak(incident)
+        ack = state.time_to_first_ack(incident)
+        met = state.count(incident, Status.MET)
+        missed = state.count(incident, Status.MISSED)
+        still = state.count(incident, Status.OPEN)
+        rows.append(
+            [
+                incident,
+                f"{peak} {state.ladder.name(peak)}",
+                f"T{format_offset(when - start)}" if when else "-",
+                f"{met} / {missed} / {still}",
+                f"T{format_offset(stats.first_notice_at - start)}" if stats.first_notice_at else "-",
+                format_duration(ack) if ack is not None else "-",
+                str(stats.lost),
+                str(stats.refused),
+            ]
+        )
+    return _table(rows)
+
+
+def verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
+    lines = []
+    for v in verdicts:
+        mark = "✓" if v.ok else "✗"
+        note = f" — {v.expectation.note}" if v.expectation.note else ""
+        lines.append(f"  {mark} {v.claim}: {v.found}{note}")
+    return lines

@@ -1,0 +1,80 @@
+"""Payloads of the ``ctl/`` topics: clock grants, exercise status, injects, round reports,
+link conditions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.links import LinkRow
+from sim.messages import Ident, UtcDatetime
+from sim.scenario import Detect, PolicyChange, ScriptedMessage
+
+
+class _Ctl(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ClockState(_Ctl):
+    """Retained on ``ctl/clock``. In fast mode each new value is a grant: handle everything
+    due at or before ``now``, then report."""
+
+    mode: Literal["fast", "realtime"]
+    round: int
+    now: UtcDatetime
+    start: UtcDatetime
+    end: UtcDatetime
+    speed: float | None = None
+    paused: bool = False
+    #: Cumulative number of injects sent to each agency so far: a node waits until it has
+    #: them all before it handles the round.
+    injects: dict[str, int] = Field(default_factory=dict)
+
+
+class ExerciseStatus(_Ctl):
+    """Retained on ``ctl/exercise``."""
+
+    exercise: Ident
+    scenario: str
+    title: str
+    sha256: str
+    protocol: str
+    seed: int
+    status: Literal["starting", "running", "ended", "aborted"]
+    start: UtcDatetime
+    end: UtcDatetime
+    agencies: tuple[str, ...]
+
+
+class InjectOrder(_Ctl):
+    """One inject for one agency, on ``ctl/inject/<agency>``."""
+
+    seq: int
+    id: str
+    at: UtcDatetime
+    note: str = ""
+    detect: Detect | None = None
+    message: ScriptedMessage | None = None
+    policy: PolicyChange | None = None
+
+
+class RoundReport(_Ctl):
+    """On ``ctl/ready/<agency>`` after each round the agency took part in, and again
+    whenever a message reaches it after it reported."""
+
+    agency: Ident
+    round: int
+    next_due: datetime | None
+    sent_to: dict[str, int]
+    received_from: dict[str, int]
+    published: int
+    injects: int
+
+
+class LinksState(_Ctl):
+    """Retained on ``ctl/links``: every link's current condition."""
+
+    at: UtcDatetime
+    links: tuple[LinkRow, ...]

@@ -1,0 +1,717 @@
+"""Automated agency behaviour: pure decisions from a policy and the agency's own RNG.
+
+The :class:`Automaton` is told what happened (an incident detected, a message accepted, an
+obligation opened, an expectation missed, a link that refused a message) and answers with
+:class:`Draft` messages to send at some sim time. It never sends anything itself and never
+reads a clock; the node schedules the drafts and asks :meth:`Automaton.still_wanted` when one
+falls due, because by then the matter may be closed.
+
+What an automated agency does, in short:
+
+* **detects** an incident → warns its counterpart in the suspected state on its own lowest
+  channel, and refers it up its domestic chain when severity ≥ its escalation threshold;
+* **owes an answer** → answers in time with probability ``reliability`` (else late, or never),
+  in the position its ``disposition`` dictates;
+* **is referred a matter** → raises it on its own channel (the channel's escalation kind:
+  the NRRC's formal inquiry, the leaders' consultation or — when guarded — a warning), or
+  relays a message that a down link refused, or passes it further up;
+* **is left unanswered** after the agreed retries, or **refused by a down link** → hands the
+  matter to the agency of its state that sits on the fallback channel;
+* **is offered a walk-back position** → stands down (cooperative), maybe (guarded), or not
+  (denying: a denial is taken higher).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.messages import (
+    WALK_BACK_POSITIONS,
+    Ack,
+    AssistReply,
+    Body,
+    CommCheckReply,
+    ConsultReply,
+    ConsultRequest,
+    EarlyWarning,
+    Envelope,
+    IncidentUpdate,
+    Kind,
+    Position,
+    ProvideInfo,
+    Referral,
+    ReferralReason,
+    RequestInfo,
+    StandDown,
+    Warning,
+)
+from sim.protocol import (
+    Accepted,
+    Action,
+    Escalate,
+    Fallback,
+    Obligation,
+    ObligationChanged,
+    Status,
+)
+from sim.roster import Roster
+from sim.scenario import Detect, Disposition, Policy
+
+#: Kinds that push a matter forward; dropped when they fall due after the incident closed.
+_FORWARD = frozenset({Kind.EARLY_WARNING, Kind.REQUEST_INFO, Kind.WARNING, Kind.CONSULT_REQUEST, Kind.REFERRAL})
+_QUICK_ANSWERS = frozenset({Kind.ACK, Kind.COMM_CHECK_REPLY})
+
+
+@dataclass(frozen=True)
+class Draft:
+    at: datetime
+    to: str
+    kind: Kind
+    body: Body
+    incident: str | None = None
+    ref: str | None = None
+    severity: int = 0
+    channel: str | None = None  # None: the lowest-tier link that allows the kind
+    reason: str = ""
+    #: The obligation this draft is meant to meet; dropped if that is no longer open.
+    meets: str | None = None
+
+
+class IncidentView(BaseModel):
+    """What one agency knows about one incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    severity: int = 0
+    summary: str = ""
+    indicators: tuple[str, ...] = ()
+    #: The other state in this matter (where traces point, or who raised it with us).
+    counterpart_state: str | None = None
+    raised_by_us: bool = False
+    closed: bool = False
+    #: Foreign channels on which we have already escalated or relayed this incident.
+    escalated: list[str] = Field(default_factory=list)
+    relayed: list[str] = Field(default_factory=list)
+    #: Domestic agencies we exchanged messages with about it.
+    partners: list[str] = Field(default_factory=list)
+
+
+class AutomatonState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy: Policy
+    incidents: dict[str, IncidentView] = Field(default_factory=dict)
+    pending: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class Automaton:
+    roster: Roster
+    me: str
+    policy: Policy
+    rng: random.Random
+    incidents: dict[str, IncidentView] = field(default_factory=dict)
+    #: Obligations for which an answer is scheduled and not yet sent.
+    pending: set[str] = field(default_factory=set)
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def state(self) -> AutomatonState:
+        return AutomatonState(policy=self.policy, incidents=self.incidents, pending=sorted(self.pending))
+
+    def restore(self, state: AutomatonState) -> None:
+        self.policy = state.policy
+        self.incidents = dict(state.incidents)
+        self.pending = set(state.pending)
+
+    def _view(self, incident: str) -> IncidentView:
+        if incident not in self.incidents:
+            self.incidents[incident] = IncidentView(id=incident)
+        return self.incidents[incident]
+
+    def _home(self) -> str:
+        return self.roster.state_of(self.me)
+
+    def _domestic(self, agency: str) -> bool:
+        return self.roster.state_of(agency) == self._home()
+
+    def _draw(self, span: tuple[timedelta, timedelta]) -> timedelta:
+        low, high = span
+        seconds = self.rng.uniform(low.total_seconds(), high.total_seconds())
+        return timedelta(minutes=max(1, round(seconds / 60)))  # whole minutes: fewer rounds
+
+    def _honour(self, now: datetime, due: datetime, span: tuple[timedelta, timedelta]) -> timedelta | None:
+        """Delay for an answer owed by ``due``: in time with probability ``reliability``,
+        otherwise late (half the time) or never."""
+        reliable = self.rng.random() < self.policy.reliability
+        late_draw = self.rng.random()
+        delay = self._draw(span)
+        window = due - now - timedelta(minutes=1)
+        if reliable:
+            return max(timedelta(minutes=1), min(delay, window))
+        if late_draw < 0.5:
+            return max(delay, window + timedelta(minutes=1) + delay)
+        return None
+
+    # -- reactions ------------------------------------------------------------------------------
+
+    def detect(self, inject: Detect, now: datetime) -> list[Draft]:
+        known = inject.incident in self.incidents and self.incidents[inject.incident].raised_by_us
+        if known:
+            return self._redetect(inject, now)
+        view = self._view(inject.incident)
+        view.severity = max(view.severity, inject.severity)
+        view.summary = inject.summary
+        view.indicators = inject.indicators
+        view.raised_by_us = True
+        view.closed = False
+        origin = inject.suspected_origin
+        if origin is not None and origin != self._home():
+            view.counterpart_state = origin
+        drafts: list[Draft] = []
+        at = now + self._draw(self.policy.notify_delay)
+        state = view.counterpart_state
+        counterpart = self._counterpart(state) if state else None
+        if counterpart is not None:
+            channel, agency = counterpart
+            drafts.append(self._early_warning(view, agency, channel, at, now))
+        if state is not None and (counterpart is None or view.severity >= self.policy.escalation_threshold):
+            reason = ReferralReason.SEVERITY if counterpart else ReferralReason.NO_ANSWER
+            drafts.extend(self._refer_up(view, reason, at, note="detected"))
+        return drafts
+
+    def _redetect(self, inject: Detect, now: datetime) -> list[Draft]:
+        """New findings on an incident we already raised: update the counterpart, and take it
+        up the domestic chain if it now crosses our threshold."""
+        view = self.incidents[inject.incident]
+        crossed = view.severity < self.policy.escalation_threshold <= inject.severity
+        view.severity = max(view.severity, inject.severity)
+        view.indicators = tuple(dict.fromkeys((*view.indicators, *inject.indicators)))
+        view.summary = inject.summary or view.summary
+        view.closed = False
+        at = now + self._draw(self.policy.notify_delay)
+        drafts: list[Draft] = []
+        counterpart = self._counterpart(view.counterpart_state)
+        if counterpart is not None:
+            channel, agency = counterpart
+            body = IncidentUpdate(severity=view.severity, impact=inject.summary, indicators=inject.indicators)
+            drafts.append(
+                Draft(
+                    at,
+                    agency,
+                    Kind.INCIDENT_UPDATE,
+                    body,
+                    view.id,
+                    severity=view.severity,
+                    channel=channel,
+                    reason="new findings",
+                )
+            )
+        if crossed:
+            drafts.extend(self._refer_up(view, ReferralReason.SEVERITY, at, note="severity rose"))
+        return drafts
+
+    def react(self, action: Action, now: datetime) -> list[Draft]:
+        match action:
+            case Accepted(envelope=env, repeat_of=repeat):
+                return self._accepted(env, repeat, now)
+            case ObligationChanged(obligation=ob, status=Status.OPEN) if ob.owner == self.me:
+                return self._owe(ob, now)
+            case Escalate(expectation=exp, channel=channel):
+                if exp.incident is None or channel is None:
+                    return []
+                view = self._view(exp.incident)
+                state = self.roster.state_of(exp.counterparty)
+                view.counterpart_state = view.counterpart_state or state
+                return self._hand_over(view, channel, ReferralReason.NO_ANSWER, None, now, exp.trigger)
+            case Fallback(envelope=env, channel=channel):
+                if env.incident is None or channel is None or env.kind in _QUICK_ANSWERS:
+                    return []
+                view = self._view(env.incident)
+                state = self.roster.state_of(env.recipient)
+                view.counterpart_state = view.counterpart_state or state
+                return self._hand_over(view, channel, ReferralReason.LINK_DOWN, env.body, now, env.id)
+        return []
+
+    def reroute(self, draft: Draft, now: datetime) -> list[Draft]:
+        """We have no link to ``draft.to`` under this agreement: hand the message to the agency of
+        our state that reaches the recipient's state on the lowest-tier channel."""
+        if draft.incident is None or self._domestic(draft.to):
+            return []
+        state = self.roster.state_of(draft.to)
+        view = self._view(draft.incident)
+        view.counterpart_state = view.counterpart_state or state
+        for channel in sorted(self.roster.agreement.channels, key=lambda c: (c.tier, c.id)):
+            if channel.scope != "bilateral":
+                continue
+            relay = self.roster.relay_for(self.me, channel.id, state)
+            if relay is not None and relay != self.me:
+                referral = Referral(
+                    reason=ReferralReason.NO_ROUTE,
+                    counterpart_state=state,
+                    relay_kind=draft.kind,
+                    relay_body=draft.body,
+                    summary=view.summary or draft.reason,
+                )
+                return [
+                    Draft(
+                        now + timedelta(minutes=1),
+                        relay,
+                        Kind.REFERRAL,
+                        referral,
+                        draft.incident,
+                        severity=draft.severity,
+                        channel=self.roster.agreement.domestic.id,
+                        reason=f"no direct link: relay {draft.kind.value} via {relay}",
+                    )
+                ]
+        return []
+
+    def note_sent(self, env: Envelope) -> list[Draft]:
+        """Bookkeeping after our own message left; a foreign STAND_DOWN is passed on at home."""
+        if env.incident is None:
+            return []
+        view = self._view(env.incident)
+        if self._domestic(env.recipient):
+            if env.recipient not in view.partners:
+                view.partners.append(env.recipient)
+            return []
+        if env.kind is Kind.STAND_DOWN:
+            view.closed = True
+            return [
+                Draft(
+                    env.sent_at,
+                    partner,
+                    Kind.STAND_DOWN,
+                    env.body,
+                    env.incident,
+                    severity=env.severity,
+                    channel=self.roster.agreement.domestic.id,
+                    reason="tell the domestic chain the matter is closed",
+                )
+                for partner in view.partners
+            ]
+        return []
+
+    def still_wanted(self, draft: Draft, obligations: dict[str, Obligation]) -> bool:
+        if draft.meets is not None:
+            self.pending.discard(draft.meets)
+            ob = obligations.get(draft.meets)
+            # An answer owed is still sent late (better late than never); not once cancelled.
+            return ob is not None and ob.status in (Status.OPEN, Status.MISSED)
+        if draft.incident is not None and draft.kind in _FORWARD:
+            return not self._view(draft.incident).closed
+        return True
+
+    # -- details --------------------------------------------------------------------------------
+
+    def _accepted(self, env: Envelope, repeat: Obligation | None, now: datetime) -> list[Draft]:
+        drafts: list[Draft] = []
+        if env.incident is not None:
+            view = self._view(env.incident)
+            view.severity = max(view.severity, env.severity)
+            if self._domestic(env.sender):
+                if env.sender not in view.partners:
+                    view.partners.append(env.sender)
+            else:
+                view.counterpart_state = self.roster.state_of(env.sender)
+        if repeat is not None:
+            if repeat.status is Status.MET:
+                # They repeat something we answered: our answer was lost. Answer again.
+                drafts.extend(self._answer(repeat, env, now, now + self._draw(self.policy.ack_delay)))
+            elif (
+                repeat.status is Status.MISSED
+                and repeat.id not in self.pending
+                and self.rng.random() < self.policy.reliability
+            ):
+                # A reminder of something we let slip: a second chance to answer, late.
+                drafts.extend(self._answer(repeat, env, now, now + self._draw(self._span(repeat))))
+            return drafts
+        body = env.body
+        if isinstance(body, Referral):
+            drafts.extend(self._referred(env, body, now))
+        elif isinstance(body, EarlyWarning) and env.incident and not self._domestic(env.sender):
+            view = self._view(env.incident)
+            view.summary = body.summary
+            view.indicators = body.indicators
+            if view.severity >= self.policy.escalation_threshold:
+                drafts.extend(
+                    self._refer_up(
+                        view, ReferralReason.INFORM, now + self._draw(self.policy.ack_delay), note="informed"
+                    )
+                )
+        elif isinstance(body, ProvideInfo) and env.incident and not self._domestic(env.sender):
+            drafts.extend(self._weigh_answer(env, body, now))
+        elif isinstance(body, StandDown) and env.incident:
+            self._view(env.incident).closed = True
+        elif isinstance(body, Warning | RequestInfo | ConsultRequest) and not self._domestic(env.sender):
+            drafts.extend(self._customary_answer(env, now))
+        return drafts
+
+    def _owe(self, ob: Obligation, now: datetime) -> list[Draft]:
+        if ob.rule == "follow_up":
+            delay = self._honour(now, ob.due_at, self.policy.update_delay)
+            if delay is None or ob.incident is None:
+                return []
+            view = self._view(ob.incident)
+            final = ob.trigger_kind is Kind.STAND_DOWN
+            body = IncidentUpdate(
+                severity=view.severity,
+                impact=(
+                    f"Final report on {ob.incident}: root cause and lessons."
+                    if final
+                    else f"Assessment of {ob.incident} continues; scope and impact updated."
+                ),
+                indicators=view.indicators,
+                final=final,
+            )
+            self.pending.add(ob.id)
+            return [
+                Draft(
+                    now + delay,
+                    ob.counterparty,
+                    Kind.INCIDENT_UPDATE,
+                    body,
+                    ob.incident,
+                    severity=view.severity,
+                    reason="follow-up owed",
+                    meets=ob.id,
+                )
+            ]
+        delay = self._honour(now, ob.due_at, self._span(ob))
+        if delay is None:
+            return []
+        return self._answer(ob, None, now, now + delay)
+
+    def _span(self, ob: Obligation) -> tuple[timedelta, timedelta]:
+        return self.policy.ack_delay if set(ob.kinds) <= _QUICK_ANSWERS else self.policy.answer_delay
+
+    def _answer(self, ob: Obligation, repeat: Envelope | None, now: datetime, at: datetime) -> list[Draft]:
+        kind = ob.kinds[0]
+        ref = repeat.id if repeat is not None else ob.trigger
+        severity = self._view(ob.incident).severity if ob.incident else 0
+        body = self._answer_body(kind, ob.trigger_kind, now, at)
+        self.pending.add(ob.id)
+        return [
+            Draft(
+                at,
+                ob.counterparty,
+                kind,
+                body,
+                ob.incident,
+                ref=ref,
+                severity=severity,
+                channel=ob.channel,
+                reason=f"answer {ob.trigger_kind.value}",
+                meets=ob.id,
+            )
+        ]
+
+    def _answer_body(self, kind: Kind, trigger: Kind, received: datetime, at: datetime) -> Body:
+        disposition = self.policy.disposition
+        match kind:
+            case Kind.ACK:
+                return Ack(received_at=received)
+            case Kind.COMM_CHECK_REPLY:
+                return CommCheckReply(depth=self.policy.check_depth)
+            case Kind.ASSIST_REPLY:
+                accepted = disposition is not Disposition.DENYING
+                return AssistReply(
+                    accepted=accepted,
+                    actions=("sinkhole reported infrastructure",) if accepted else (),
+                    reason="" if accepted else "no grounds to act",
+                )
+            case Kind.CONSULT_REPLY:
+                accepted = disposition is not Disposition.DENYING
+                return ConsultReply(
+                    accepted=accepted,
+                    meeting_at=at + timedelta(hours=24) if accepted else None,
+                    reason="" if accepted else "consultations are not warranted",
+                )
+            case _:
+                return ProvideInfo(position=self._position(trigger), answers=self._answers_text())
+
+    def _position(self, trigger: Kind) -> Position:
+        match self.policy.disposition:
+            case Disposition.COOPERATIVE:
+                return Position.NOT_STATE_ACTOR
+            case Disposition.GUARDED:
+                return Position.INVESTIGATING if trigger is not Kind.WARNING else Position.ROUTINE
+            case Disposition.DENYING:
+                return Position.DENY
+
+    def _answers_text(self) -> tuple[str, ...]:
+        match self.policy.disposition:
+            case Disposition.COOPERATIVE:
+                return ("The infrastructure is privately operated; our CERT is taking it down.",)
+            case Disposition.GUARDED:
+                return ("The request has been passed to the competent authorities.",)
+            case Disposition.DENYING:
+                return ("The allegations are unfounded.",)
+
+    def _customary_answer(self, env: Envelope, now: datetime) -> list[Draft]:
+        """No agreed obligation, but states answer notes anyway — when they choose to."""
+        if self.roster.agreement.rule(env.kind) is not None:
+            return []  # the obligation path answers it
+        kind = Kind.CONSULT_REPLY if env.kind is Kind.CONSULT_REQUEST else Kind.PROVIDE_INFO
+        if self.rng.random() >= self.policy.reliability:
+            return []
+        if self.roster.route(self.me, env.sender, kind) is None:
+            return []
+        at = now + self._draw(self.policy.answer_delay)
+        body = self._answer_body(kind, env.kind, now, at)
+        return [
+            Draft(
+                at,
+                env.sender,
+                kind,
+                body,
+                env.incident,
+                ref=env.id,
+                severity=env.severity,
+                reason=f"customary answer to {env.kind.value}",
+            )
+        ]
+
+    def _weigh_answer(self, env: Envelope, body: ProvideInfo, now: datetime) -> list[Draft]:
+        assert env.incident is not None
+        view = self._view(env.incident)
+        if body.position in WALK_BACK_POSITIONS:
+            accept = {
+                Disposition.COOPERATIVE: True,
+                Disposition.GUARDED: self.rng.random() < 0.5,
+                Disposition.DENYING: False,
+            }[self.policy.disposition]
+            if accept and (view.raised_by_us or self._involved(view)):
+                at = now + self._draw(self.policy.answer_delay)
+                stand_down = StandDown(
+                    root_cause=f"{env.sender} states: {body.position.value.replace('_', ' ').lower()}",
+                    closure="Explanation accepted; no further action on this channel.",
+                )
+                return [
+                    Draft(
+                        at,
+                        env.sender,
+                        Kind.STAND_DOWN,
+                        stand_down,
+                        env.incident,
+                        severity=view.severity,
+                        channel=env.channel,
+                        reason="walk-back accepted",
+                    )
+                ]
+        if body.position is Position.DENY and view.severity >= self.policy.escalation_threshold:
+            return self._refer_up(view, ReferralReason.DENIAL, now + self._draw(self.policy.ack_delay), note="denied")
+        return []
+
+    def _involved(self, view: IncidentView) -> bool:
+        return any(not e.startswith("up:") for e in view.escalated)
+
+    def _referred(self, env: Envelope, body: Referral, now: datetime) -> list[Draft]:
+        assert env.incident is not None
+        view = self._view(env.incident)
+        if body.summary and not view.summary:
+            view.summary = body.summary
+        if body.counterpart_state:
+            view.counterpart_state = body.counterpart_state
+        if body.reason is ReferralReason.INFORM or view.counterpart_state is None:
+            return []
+        at = now + self._draw(self.policy.ack_delay)
+        counterpart = self._counterpart(view.counterpart_state)
+        relaying = body.reason in (ReferralReason.LINK_DOWN, ReferralReason.NO_ROUTE)
+        if relaying and body.relay_kind is not None and counterpart:
+            channel, agency = counterpart
+            if channel in view.relayed:
+                return []
+            view.relayed.append(channel)
+            allowed = self.roster.channel(channel).kinds
+            reason = f"relay for {env.sender} ({body.reason.value.lower().replace('_', ' ')})"
+            if body.relay_body is not None and body.relay_body.kind in allowed:
+                return [
+                    Draft(
+                        at,
+                        agency,
+                        body.relay_body.kind,
+                        body.relay_body,
+                        view.id,
+                        severity=env.severity,
+                        channel=channel,
+                        reason=reason,
+                    )
+                ]
+            kind = body.relay_kind if body.relay_kind in allowed else None
+            kind = kind or self.roster.channel(channel).escalation_kind
+            if kind is None:
+                return []
+            return [self._compose(view, kind, agency, channel, at, now, reason=reason)]
+        if counterpart is None:
+            # We have no channel towards them: the matter goes further up, as it came.
+            return self._refer_up(view, body.reason, at, note="passed up", relay=body.relay_kind)
+        drafts: list[Draft] = []
+        channel, agency = counterpart
+        if channel not in view.escalated:
+            view.escalated.append(channel)
+            kind = self._escalation_kind(channel)
+            if kind is not None:
+                drafts.append(
+                    self._compose(
+                        view,
+                        kind,
+                        agency,
+                        channel,
+                        at,
+                        now,
+                        reason=f"{body.reason.value.lower()} referred by {env.sender}",
+                    )
+                )
+        if body.reason in (ReferralReason.SEVERITY, ReferralReason.DENIAL) and (
+            view.severity >= self.policy.escalation_threshold
+        ):
+            drafts.extend(self._refer_up(view, body.reason, at, note="passed up"))
+        return drafts
+
+    def _escalation_kind(self, channel: str) -> Kind | None:
+        kind = self.roster.channel(channel).escalation_kind
+        if kind is Kind.CONSULT_REQUEST and self.policy.disposition is not Disposition.COOPERATIVE:
+            allowed = self.roster.channel(channel).kinds
+            return Kind.WARNING if Kind.WARNING in allowed else kind
+        return kind
+
+    def _hand_over(
+        self,
+        view: IncidentView,
+        channel: str,
+        reason: ReferralReason,
+        relay: Body | None,
+        now: datetime,
+        original: str,
+    ) -> list[Draft]:
+        """Give a matter to the agency of our state that sits on ``channel``."""
+        state = view.counterpart_state
+        if state is None:
+            return []
+        at = now + timedelta(minutes=1)
+        mine = self.roster.counterpart(self.me, channel, state)
+        if mine is not None:
+            if channel in view.escalated:
+                return []
+            view.escalated.append(channel)
+            if relay is not None and relay.kind in self.roster.channel(channel).kinds:
+                return [
+                    Draft(
+                        at,
+                        mine,
+                        relay.kind,
+                        relay,
+                        view.id,
+                        severity=view.severity,
+                        channel=channel,
+                        reason=reason.value.lower(),
+                    )
+                ]
+            kind = self._escalation_kind(channel)
+            return [self._compose(view, kind, mine, channel, at, now, reason=reason.value.lower())] if kind else []
+        relay_agency = self.roster.relay_for(self.me, channel, state) or self.roster.superior(self.me)
+        if relay_agency is None:
+            return []
+        referral = Referral(
+            reason=reason,
+            counterpart_state=state,
+            original=original,
+            relay_kind=relay.kind if relay else None,
+            relay_body=relay,
+            summary=view.summary,
+        )
+        return [
+            Draft(
+                at,
+                relay_agency,
+                Kind.REFERRAL,
+                referral,
+                view.id,
+                severity=view.severity,
+                channel=self.roster.agreement.domestic.id,
+                reason=f"hand over to {channel}",
+            )
+        ]
+
+    def _refer_up(
+        self, view: IncidentView, reason: ReferralReason, at: datetime, note: str, relay: Kind | None = None
+    ) -> list[Draft]:
+        superior = self.roster.superior(self.me)
+        if superior is None or f"up:{reason.value}" in view.escalated:
+            return []
+        view.escalated.append(f"up:{reason.value}")
+        referral = Referral(
+            reason=reason, counterpart_state=view.counterpart_state, relay_kind=relay, summary=view.summary
+        )
+        return [
+            Draft(
+                at,
+                superior,
+                Kind.REFERRAL,
+                referral,
+                view.id,
+                severity=view.severity,
+                channel=self.roster.agreement.domestic.id,
+                reason=f"refer up ({note})",
+            )
+        ]
+
+    def _counterpart(self, state: str | None) -> tuple[str, str] | None:
+        """Our lowest-tier foreign channel towards ``state`` and the agency at its far end."""
+        if state is None:
+            return None
+        for channel in self.roster.foreign_channels(self.me):
+            agency = self.roster.counterpart(self.me, channel.id, state)
+            if agency is not None:
+                return channel.id, agency
+        return None
+
+    def _early_warning(self, view: IncidentView, agency: str, channel: str, at: datetime, now: datetime) -> Draft:
+        view.escalated.append(channel)
+        return self._compose(view, Kind.EARLY_WARNING, agency, channel, at, now, reason="detected")
+
+    def _compose(
+        self, view: IncidentView, kind: Kind, to: str, channel: str, at: datetime, now: datetime, reason: str
+    ) -> Draft:
+        body: Body
+        match kind:
+            case Kind.EARLY_WARNING:
+                body = EarlyWarning(
+                    summary=view.summary or view.id,
+                    aware_at=now,
+                    suspected_malicious=True,
+                    cross_border=True,
+                    suspected_origin=view.counterpart_state,
+                    indicators=view.indicators,
+                )
+            case Kind.INCIDENT_UPDATE:
+                body = IncidentUpdate(
+                    severity=view.severity, impact=view.summary or view.id, indicators=view.indicators
+                )
+            case Kind.REQUEST_INFO:
+                body = RequestInfo(
+                    questions=(
+                        f"What does your side know of the activity behind {view.id}?",
+                        "Which measures have you taken against the infrastructure involved?",
+                    ),
+                    evidence=view.indicators,
+                    urgent=view.severity >= 4,
+                )
+            case Kind.CONSULT_REQUEST:
+                body = ConsultRequest(agenda=(f"Incident {view.id}: {view.summary}", "Measures to prevent escalation"))
+            case Kind.WARNING:
+                body = Warning(
+                    demand=f"Stop the activity behind {view.id} and its infrastructure now.",
+                    basis=view.summary or view.id,
+                )
+            case _:
+                body = IncidentUpdate(severity=view.severity, impact=view.summary or view.id)
+                kind = Kind.INCIDENT_UPDATE
+        return Draft(at, to, kind, body, view.id, severity=view.severity, channel=channel, reason=reason)

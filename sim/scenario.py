@@ -1,0 +1,527 @@
+"""The scenario format: who takes part, how they are linked, how each behaves when automated,
+what happens when (injects), and what a facilitator should see (``expect:``).
+
+Loading is strict and every problem is reported as ``file:line:column: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.agreement import LEVEL_COUNT, Agreement, find_agreement, load_agreement
+from sim.compose import scripted_body
+from sim.durations import Duration, Offset
+from sim.errors import InputFileError, NotFound, SourceError
+from sim.messages import (
+    CheckDepth,
+    Ident,
+    IncidentId,
+    Kind,
+    Severity,
+    ShortText,
+    Tlp,
+    UtcDatetime,
+)
+from sim.paths import shipped_dir
+from sim.yamlsrc import Loc, SourceMap, format_loc, load_model
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+DelayRange = tuple[Duration, Duration]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class State(_Spec):
+    id: Ident
+    name: str
+
+
+class Agency(_Spec):
+    id: Ident
+    state: Ident
+    #: cert, nrrc, leader, … — matched against the agreement's channel roles.
+    role: Ident
+    name: str
+
+
+class Link(_Spec):
+    channel: Ident
+    between: tuple[Ident, Ident]
+    latency: Duration
+
+    @model_validator(mode="after")
+    def _sane(self) -> Link:
+        if self.latency <= timedelta(0):
+            raise ValueError("latency must be positive (nothing arrives at the instant it is sent)")
+        if self.between[0] == self.between[1]:
+            raise ValueError("a link joins two different agencies")
+        return self
+
+
+class Disposition(enum.StrEnum):
+    COOPERATIVE = "cooperative"
+    GUARDED = "guarded"
+    DENYING = "denying"
+
+
+class Policy(_Spec):
+    """How an automated agency behaves. Delays are ranges; each draw uses the agency's RNG."""
+
+    #: From detecting an incident to notifying the counterpart (or the domestic chain).
+    notify_delay: DelayRange = (timedelta(minutes=10), timedelta(hours=1))
+    ack_delay: DelayRange = (timedelta(minutes=5), timedelta(minutes=40))
+    answer_delay: DelayRange = (timedelta(hours=2), timedelta(hours=20))
+    update_delay: DelayRange = (timedelta(hours=12), timedelta(hours=48))
+    #: Probability of honouring each obligation within its deadline.
+    reliability: Probability = 0.9
+    disposition: Disposition = Disposition.COOPERATIVE
+    #: Severity at or above which the agency takes a matter up its domestic chain.
+    escalation_threshold: Annotated[int, Field(ge=0, le=6)] = 3
+    #: How far a communication check addressed to this agency gets.
+    check_depth: CheckDepth = CheckDepth.AUTHORITY
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Policy:
+        for name in ("notify_delay", "ack_delay", "answer_delay", "update_delay"):
+            low, high = getattr(self, name)
+            if low > high or low < timedelta(0):
+                raise ValueError(f"{name}: write [shortest, longest] with shortest <= longest")
+        return self
+
+
+class PolicyPatch(_Spec):
+    """Some policy fields; the rest come from ``default`` (or the built-in defaults)."""
+
+    notify_delay: DelayRange | None = None
+    ack_delay: DelayRange | None = None
+    answer_delay: DelayRange | None = None
+    update_delay: DelayRange | None = None
+    reliability: Probability | None = None
+    disposition: Disposition | None = None
+    escalation_threshold: Annotated[int, Field(ge=0, le=6)] | None = None
+    check_depth: CheckDepth | None = None
+
+    def apply(self, base: Policy) -> Policy:
+        return Policy.model_validate(base.model_dump() | self.model_dump(exclude_none=True))
+
+
+class Detect(_Spec):
+    """An agency detects an incident: the start of most storylines."""
+
+    agency: Ident
+    incident: IncidentId
+    severity: Severity
+    summary: ShortText
+    indicators: tuple[ShortText, ...] = ()
+    #: The state the traces point to (not necessarily the culprit).
+    suspected_origin: Ident | None = None
+    suspected_malicious: bool = True
+
+
+class FaultKind(enum.StrEnum):
+    DOWN = "down"
+    UP = "up"
+    LATENCY = "latency"
+    LOSS = "loss"
+    DUPLICATE = "duplicate"
+
+
+class LinkFault(_Spec):
+    channel: Ident
+    #: The two ends; absent means every link of the channel.
+    between: tuple[Ident, Ident] | None = None
+    fault: FaultKind
+    latency: Duration | None = None
+    rate: Probability | None = None
+    #: Restore the previous condition after this long; absent means until changed again.
+    for_: Duration | None = Field(default=None, alias="for")
+
+    @model_validator(mode="after")
+    def _value(self) -> LinkFault:
+        if self.fault is FaultKind.LATENCY and self.latency is None:
+            raise ValueError("fault: latency needs 'latency'")
+        if self.fault is FaultKind.LATENCY and self.latency is not None and self.latency <= timedelta(0):
+            raise ValueError("latency must be positive")
+        if self.fault in (FaultKind.LOSS, FaultKind.DUPLICATE) and self.rate is None:
+            raise ValueError(f"fault: {self.fault.value} needs 'rate' (0 to 1)")
+        if self.fault is FaultKind.UP and self.for_ is not None:
+            raise ValueError("fault: up restores the link; it takes no 'for'")
+        return self
+
+
+class ScriptedMessage(_Spec):
+    """A message the scenario makes an agency send, whatever its policy would do."""
+
+    from_: Ident = Field(alias="from")
+    to: Ident
+    kind: Kind
+    incident: IncidentId | None = None
+    #: Channel to use; absent means the lowest-tier link between the two that allows the kind.
+    channel: Ident | None = None
+    severity: Severity | None = None
+    tlp: Tlp | None = None
+    #: Answer the most recent message of this kind received from ``to`` (sets ``ref``).
+    in_reply_to: Kind | None = None
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class PolicyChange(_Spec):
+    agency: Ident
+    set: PolicyPatch
+
+
+class Inject(_Spec):
+    at: Offset
+    id: str | None = None
+    note: str = ""
+    detect: Detect | None = None
+    link: LinkFault | None = None
+    message: ScriptedMessage | None = None
+    policy: PolicyChange | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Inject:
+        given = [k for k in ("detect", "link", "message", "policy") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "an inject has exactly one of: detect, link, message, policy"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.at < timedelta(0):
+            raise ValueError("inject times are after the start (+HH:MM)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for name in ("detect", "link", "message", "policy"):
+            if getattr(self, name) is not None:
+                return name
+        raise AssertionError("validated inject without a kind")
+
+
+class MaxLevel(_Spec):
+    incident: IncidentId
+    at_most: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)] | None = None
+    at_least: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)] | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> MaxLevel:
+        if self.at_most is None and self.at_least is None:
+            raise ValueError("give at_most and/or at_least")
+        return self
+
+
+class ObligationsMet(_Spec):
+    """Every obligation created by ``kind`` (optionally: owed by ``owner``, on ``incident``)
+    was met within ``within`` of being opened, and there were at least ``at_least``."""
+
+    kind: Kind
+    #: ``answer``: what the recipient owes; ``follow_up``: what the sender owes afterwards.
+    rule: Literal["answer", "follow_up"] = "answer"
+    owner: Ident | None = None
+    incident: IncidentId | None = None
+    within: Duration
+    at_least: Annotated[int, Field(ge=0)] = 1
+
+
+class NoMessageLost(_Spec):
+    channel: Ident | None = None
+
+
+class Expectation(_Spec):
+    note: str = ""
+    max_level: MaxLevel | None = None
+    obligations_met: ObligationsMet | None = None
+    no_message_lost: NoMessageLost | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Expectation:
+        given = [k for k in ("max_level", "obligations_met", "no_message_lost") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("an expectation has exactly one of: max_level, obligations_met, no_message_lost")
+        return self
+
+
+class Objective(_Spec):
+    id: str
+    text: str
+
+
+class Scenario(_Spec):
+    id: Ident
+    title: str
+    summary: str = ""
+    protocol: Ident
+    seed: int = 0
+    start: UtcDatetime
+    duration: Duration
+    states: tuple[State, ...] = Field(min_length=1)
+    agencies: tuple[Agency, ...] = Field(min_length=1)
+    links: tuple[Link, ...] = ()
+    policies: dict[str, PolicyPatch] = Field(default_factory=dict)
+    injects: tuple[Inject, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    expect: tuple[Expectation, ...] = ()
+
+    @model_validator(mode="after")
+    def _duration(self) -> Scenario:
+        if self.duration <= timedelta(0):
+            raise ValueError("duration must be positive")
+        return self
+
+    def agency(self, agency_id: str) -> Agency:
+        for agency in self.agencies:
+            if agency.id == agency_id:
+                return agency
+        raise KeyError(agency_id)
+
+    def policy_for(self, agency_id: str) -> Policy:
+        base = Policy()
+        if "default" in self.policies:
+            base = self.policies["default"].apply(base)
+        if agency_id in self.policies:
+            base = self.policies[agency_id].apply(base)
+        return base
+
+    @property
+    def end(self) -> Any:
+        return self.start + self.duration
+
+    def incidents(self) -> list[str]:
+        seen: list[str] = []
+        for inject in self.injects:
+            incident = inject.detect.incident if inject.detect else inject.message.incident if inject.message else None
+            if incident and incident not in seen:
+                seen.append(incident)
+        return seen
+
+
+# -- cross-reference checks -----------------------------------------------------------------
+
+
+Problem = tuple[Loc, str]
+
+
+def _check(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
+    """Cross-references pydantic cannot see: ids that must exist, links the agreement allows."""
+    yield from _check_parties(scenario)
+    yield from _check_links(scenario, agreement)
+    yield from _check_injects(scenario, agreement)
+    yield from _check_expect(scenario)
+
+
+def _check_parties(scenario: Scenario) -> Iterator[Problem]:
+    states = [s.id for s in scenario.states]
+    agencies = [a.id for a in scenario.agencies]
+    for i, state in enumerate(scenario.states):
+        if states.count(state.id) > 1:
+            yield ("states", i, "id"), f"state {state.id!r} is listed twice"
+    for i, agency in enumerate(scenario.agencies):
+        if agencies.count(agency.id) > 1:
+            yield ("agencies", i, "id"), f"agency {agency.id!r} is listed twice"
+        if agency.state not in states:
+            yield ("agencies", i, "state"), f"unknown state {agency.state!r}"
+    for key in scenario.policies:
+        if key != "default" and key not in agencies:
+            yield ("policies", key), f"unknown agency {key!r} (or write 'default')"
+
+
+def _check_links(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
+    agencies = {a.id: a for a in scenario.agencies}
+    for i, link in enumerate(scenario.links):
+        for j, end in enumerate(link.between):
+            if end not in agencies:
+                yield ("links", i, "between", j), f"unknown agency {end!r}"
+        if agreement is None:
+            continue
+        channel = agreement.channel(link.channel)
+        if channel is None:
+            known = ", ".join(c.id for c in agreement.channels)
+            yield (
+                ("links", i, "channel"),
+                f"protocol {agreement.id!r} has no channel {link.channel!r} (it has: {known})",
+            )
+            continue
+        ends = [agencies[e] for e in link.between if e in agencies]
+        if len(ends) != 2:
+            continue
+        same_state = ends[0].state == ends[1].state
+        if channel.scope == "domestic" and not same_state:
+            yield ("links", i, "between"), f"{channel.id} is domestic: both ends must be in one state"
+        if channel.scope == "bilateral" and same_state:
+            yield ("links", i, "between"), f"{channel.id} joins two states: the ends are both in {ends[0].state}"
+        if channel.roles and sorted(channel.roles) != sorted(a.role for a in ends):
+            roles = " and ".join(channel.roles)
+            yield ("links", i, "between"), f"{channel.id} joins roles {roles}, not {' and '.join(a.role for a in ends)}"
+
+
+def _check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
+    states = {s.id for s in scenario.states}
+    agencies = {a.id for a in scenario.agencies}
+    for i, inject in enumerate(scenario.injects):
+        where: Loc = ("injects", i)
+        if inject.at > scenario.duration:
+            yield (*where, "at"), "after the end of the scenario (its duration)"
+        if inject.detect:
+            if inject.detect.agency not in agencies:
+                yield (*where, "detect", "agency"), f"unknown agency {inject.detect.agency!r}"
+            origin = inject.detect.suspected_origin
+            if origin is not None and origin not in states:
+                yield (*where, "detect", "suspected_origin"), f"unknown state {origin!r}"
+        if inject.policy and inject.policy.agency not in agencies:
+            yield (*where, "policy", "agency"), f"unknown agency {inject.policy.agency!r}"
+        if inject.link:
+            if agreement is not None and agreement.channel(inject.link.channel) is None:
+                yield (*where, "link", "channel"), f"protocol {agreement.id!r} has no channel {inject.link.channel!r}"
+            for j, end in enumerate(inject.link.between or ()):
+                if end not in agencies:
+                    yield (*where, "link", "between", j), f"unknown agency {end!r}"
+        if inject.message:
+            yield from _check_message(inject.message, (*where, "message"), agencies, agreement)
+
+
+def _check_message(
+    msg: ScriptedMessage, where: Loc, agencies: set[str], agreement: Agreement | None
+) -> Iterator[Problem]:
+    for field, agency_id in (("from", msg.from_), ("to", msg.to)):
+        if agency_id not in agencies:
+            yield (*where, field), f"unknown agency {agency_id!r}"
+    if agreement is not None and msg.channel is not None:
+        channel = agreement.channel(msg.channel)
+        if channel is None:
+            yield (*where, "channel"), f"protocol {agreement.id!r} has no channel {msg.channel!r}"
+        elif msg.kind not in channel.kinds:
+            yield (*where, "kind"), f"{msg.kind.value} may not travel on {channel.id}"
+    yield from _check_body(msg, (*where, "body"))
+
+
+def _check_expect(scenario: Scenario) -> Iterator[Problem]:
+    incidents = set(scenario.incidents())
+    agencies = {a.id for a in scenario.agencies}
+    for i, expectation in enumerate(scenario.expect):
+        level = expectation.max_level
+        if level and level.incident not in incidents:
+            yield ("expect", i, "max_level", "incident"), f"no inject creates incident {level.incident!r}"
+        met = expectation.obligations_met
+        if met and met.owner is not None and met.owner not in agencies:
+            yield ("expect", i, "obligations_met", "owner"), f"unknown agency {met.owner!r}"
+
+
+def _check_body(msg: ScriptedMessage, where: Loc) -> Iterator[tuple[Loc, str]]:
+    """A scripted body is validated now, not when it is sent 40 sim-hours in."""
+    try:
+        scripted_body(msg)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p != msg.kind.value)
+            yield (*where, *loc), err["msg"].removeprefix("Value error, ")
+
+
+def _fail(path: Path, smap: SourceMap, problems: list[tuple[Loc, str]]) -> InputFileError:
+    errors = []
+    for loc, message in problems:
+        mark = smap.values.get(loc) or smap.nearest(loc)[0]
+        errors.append(
+            SourceError(path, mark.line if mark else None, mark.column if mark else None, format_loc(loc), message)
+        )
+    return InputFileError(errors)
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+class LoadedScenario(BaseModel):
+    """A validated scenario with the agreement it runs under and the hash of its source."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path
+    scenario: Scenario
+    agreement: Agreement
+    sha256: str
+
+
+def load_scenario(path: Path, protocol: str | None = None) -> LoadedScenario:
+    """Load, validate and cross-check a scenario; ``protocol`` overrides the one it names."""
+    raw = _read(path)
+    scenario, smap = load_model(Scenario, path, raw)
+    name = protocol or scenario.protocol
+    try:
+        agreement_path = find_agreement(name)
+    except NotFound as exc:
+        if protocol is not None:
+            raise
+        raise _fail(path, smap, [(("protocol",), str(exc))]) from exc
+    agreement = load_agreement(agreement_path)
+    # Links of channels the overriding agreement lacks are dropped, not errors: running a
+    # scenario under another agreement is the point of --protocol.
+    problems = [
+        (loc, message)
+        for loc, message in _check(scenario, agreement)
+        if protocol is None or "has no channel" not in message
+    ]
+    if problems:
+        raise _fail(path, smap, problems)
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return LoadedScenario(path=path, scenario=scenario, agreement=agreement, sha256=digest)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError([SourceError(path, None, None, "", exc.strerror or str(exc))]) from exc
+
+
+def shipped_scenarios() -> list[Path]:
+    return sorted(shipped_dir().glob("*.yaml"))
+
+
+def find_scenario(name: str) -> Path:
+    """A scenario by path, or by the id of a shipped scenario."""
+    candidate = Path(name)
+    if candidate.exists() and candidate.is_file():
+        return candidate
+    for path in shipped_scenarios():
+        if path.stem == name:
+            return path
+    for path in shipped_scenarios():
+        try:
+            data, _ = load_model(_IdOnly, path)
+        except InputFileError:
+            continue
+        if data.id == name:
+            return path
+    raise NotFound("scenario", name, [p.stem for p in shipped_scenarios()])
+
+
+class _IdOnly(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+__all__ = [
+    "Agency",
+    "Disposition",
+    "Expectation",
+    "FaultKind",
+    "Inject",
+    "Link",
+    "LinkFault",
+    "LoadedScenario",
+    "Policy",
+    "Scenario",
+    "State",
+    "find_scenario",
+    "load_scenario",
+    "shipped_scenarios",
+]

@@ -97,9 +97,19 @@ class Director:
 
     # -- incoming ---------------------------------------------------------------------------------
 
-    async def _on_message(self, topic: str, payload: bytes) -> None:
+    async def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         parsed = self.topics.parse(topic)
         if parsed is None or not self._recording:
+            return
+        if retained and parsed.area != "presence":
+            return  # state of an earlier run under this exercise id, not something that happened
+        if retained:
+            # Presence kept by the broker: who is online counts, but it is not news for the journal
+            # (a node that joined before us is recorded when it is seen online below).
+            if b'"online":true' in payload:
+                self._online.add(parsed.parts[0])
+                self._buffer.append(Entry.of(self._now, topic, payload))
+            self._progress.set()
             return
         if parsed.area == "ctl":
             match parsed.parts:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -69,18 +70,35 @@ async def run_fast(
         # Nodes join once the director has cleared stale retained state of an earlier run.
         ready = asyncio.create_task(director.open_for_joining.wait())
         await asyncio.wait({director_task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        node_tasks = [asyncio.create_task(n.run(), name=f"node-{n.agency}") for n in nodes]
+        node_tasks: list[asyncio.Task[None]] = []
         try:
-            state = await director_task
+            # One at a time: amqtt 0.12 resets a connection that arrives while another client
+            # is subscribing (it iterates its subscription table across an await).
+            for node in nodes:
+                task = asyncio.create_task(node.run(), name=f"node-{node.agency}")
+                node_tasks.append(task)
+                joined = asyncio.create_task(node.transport.wait_connected())
+                await asyncio.wait({task, joined, director_task}, return_when=asyncio.FIRST_COMPLETED)
+                joined.cancel()
+                if task.done() or director_task.done():
+                    break
+            # A node that dies (cannot connect, crashes) ends the run at once, with its error,
+            # rather than leaving the director to time out waiting for it.
+            waiting: set[asyncio.Task[Any]] = {director_task, *node_tasks}
+            while director_task in waiting:
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                failed = [t for t in done if t is not director_task and t.exception() is not None]
+                if failed:
+                    director_task.cancel()
+                    await asyncio.gather(director_task, return_exceptions=True)
+                    raise failed[0].exception()  # type: ignore[misc]
+            state = director_task.result()
         finally:
             ready.cancel()
-            done, pending = await asyncio.wait(node_tasks, timeout=5)
+            _, pending = await asyncio.wait(node_tasks, timeout=5)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*node_tasks, return_exceptions=True)
-            for task in done:
-                if task.exception() is not None and director_task.done() and director_task.exception() is None:
-                    raise task.exception()  # type: ignore[misc]
     finally:
         if embedded is not None:
             await embedded.stop()

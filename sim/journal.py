@@ -63,8 +63,23 @@ class Entry(BaseModel):
             data["payload"] = self.payload
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
-    def sort_key(self) -> tuple[datetime, str, str]:
-        return (self.t, self.topic, self.line())
+    def sort_key(self) -> tuple[datetime, int, str, int, int, int, str]:
+        """Canonical order of one instant: the director's control messages first (they cause
+        the rest), then per agency in the order it acted — a message (by its seq) before what
+        the agency observed after sending it — then the full line as a tie-breaker."""
+        parts = self.topic.split("/")
+        area = parts[3] if len(parts) > 3 else ""
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        seq = payload.get("seq", 0)
+        n = payload.get("n", 0)
+        seq = seq if isinstance(seq, int) else 0
+        n = n if isinstance(n, int) else 0
+        if area == "msg" and len(parts) > 5:
+            return (self.t, 1, parts[5], seq, 0, 0, self.line())
+        if area == "obs" and len(parts) > 4:
+            return (self.t, 1, parts[4], seq, 1, n, self.line())
+        group = {"ctl": 0, "presence": 2}.get(area, 3)
+        return (self.t, group, self.topic, 0, 0, 0, self.line())
 
 
 def versions() -> dict[str, str]:

@@ -344,8 +344,13 @@ def decode_envelope(payload: bytes | str) -> Envelope:
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:
     parts = []
-    for err in exc.errors()[:limit]:
+    # An unknown kind is the news; missing fields of an unknown kind are not.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "union_tag_invalid")
+    for err in errors[:limit]:
         where = ".".join(str(p) for p in err["loc"]) or "<payload>"
+        if err["type"] == "union_tag_invalid":
+            parts.append(f"{where}.kind: unknown kind {err.get('ctx', {}).get('tag')!r}")
+            continue
         parts.append(f"{where}: {err['msg']}")
     more = exc.error_count() - limit
     if more > 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 
 import structlog
 from pydantic import ValidationError
@@ -58,6 +59,8 @@ class AgencyNode:
         #: Set once this exercise's director says it is starting or running; retained state
         #: of an earlier run under the same exercise id is ignored until then.
         self._joined = False
+        self._sim_now: datetime | None = None
+        self._early: list[tuple[str, bytes]] = []
         self.finished = asyncio.Event()
         self.log = log.bind(agency=agency, exercise=exercise)
 
@@ -102,16 +105,16 @@ class AgencyNode:
         self._last_report = report
         await self.transport.publish(self.topics.ready(self.agency), report.model_dump_json().encode())
 
-    async def _on_message(self, topic: str, payload: bytes) -> None:
+    async def _on_message(self, topic: str, payload: bytes, _retained: bool) -> None:
         parsed = self.topics.parse(topic)
         if parsed is None:
             return
         try:
             if parsed.area == "msg":
-                now = self._grant.now if self._grant else self.core.now
-                if now is None:
-                    return  # before the exercise starts there is nothing to receive
-                await self._publish_all(self.core.on_message(topic, payload, now))
+                if self._sim_now is None:
+                    self._early.append((topic, payload))  # no sim time yet: keep it, lose nothing
+                    return
+                await self._publish_all(self.core.on_message(topic, payload, self._sim_now))
                 await self._report()
                 return
             if parsed.area != "ctl" or not payload:
@@ -129,6 +132,7 @@ class AgencyNode:
                     state = ClockState.model_validate_json(payload)
                     if not self._joined:
                         return  # a retained clock of some earlier run
+                    await self._set_time(state.now)
                     if state.mode == "fast" and state.round > self._round:
                         self._grant = state
                         await self._maybe_run()
@@ -136,11 +140,21 @@ class AgencyNode:
                     status = ExerciseStatus.model_validate_json(payload)
                     if status.status in ("starting", "running"):
                         self._joined = True
+                        await self._set_time(self._sim_now or status.start)
                     elif self._joined:
                         self.finished.set()
         except ValidationError as exc:
             # The director and the ACL are trusted, but a bad control payload must not kill us.
             self.log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
+
+    async def _set_time(self, now: datetime) -> None:
+        """Adopt the sim time; messages that came before any time was known are handled now."""
+        self._sim_now = now
+        early, self._early = self._early, []
+        for topic, payload in early:
+            await self._publish_all(self.core.on_message(topic, payload, now))
+        if early:
+            await self._report()
 
     async def _maybe_run(self) -> None:
         grant = self._grant

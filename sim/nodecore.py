@@ -91,6 +91,7 @@ class NodeCore:
         self.sent_to: Counter[str] = Counter()
         self.received_from: Counter[str] = Counter()
         self.published = 0
+        self._obs_n = 0
         self.injects = 0
 
     # -- input --------------------------------------------------------------------------------
@@ -108,8 +109,12 @@ class NodeCore:
             log.warning("rejected_payload", reason=exc.reason.value, detail=exc.detail, topic=topic)
             self._reject(exc.reason, exc.detail, None, topic, topic_sender, now)
             return self._flush()
-        if env.sender == topic_sender and topic_sender in self.roster.agencies:
-            self.received_from[topic_sender] += 1
+        screened = self.engine.screen(env, topic_sender)
+        if screened is not None:
+            log.warning("rejected_message", reason=screened.reason.value, detail=screened.detail, topic=topic)
+            self._handle([screened], now, topic=topic)
+            return self._flush()
+        self.received_from[topic_sender] += 1
         when = max(env.arrives_at or now, now)
         self._push(when, _MSG, env.sender, env.seq, _Inbound(env, topic_sender))
         return self._flush()
@@ -403,7 +408,9 @@ class NodeCore:
     # -- output -------------------------------------------------------------------------------
 
     def _obs(self, obs: BaseModel) -> None:
-        self._publish(Publish(self.topics.obs(self.me), encode_obs(obs)))
+        self._obs_n += 1
+        stamped = obs.model_copy(update={"seq": self.seq, "n": self._obs_n})
+        self._publish(Publish(self.topics.obs(self.me), encode_obs(stamped)))
 
     def _publish(self, publish: Publish) -> None:
         self.published += 1

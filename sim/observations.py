@@ -20,6 +20,10 @@ class _Obs(BaseModel):
 
     agency: Ident
     at: UtcDatetime
+    #: The agency's last message seq when this was observed, and a running number of its
+    #: observations: together they put the journal of one instant in the order things happened.
+    seq: int = 0
+    n: int = 0
 
 
 class ObligationObs(_Obs):

@@ -147,14 +147,14 @@ class Automaton:
 
     def _honour(self, now: datetime, due: datetime, span: tuple[timedelta, timedelta]) -> timedelta | None:
         """Delay for an answer owed by ``due``: in time with probability ``reliability``,
-        otherwise late (half the time) or never."""
+        otherwise late (with probability ``late_answers``) or never."""
         reliable = self.rng.random() < self.policy.reliability
         late_draw = self.rng.random()
         delay = self._draw(span)
         window = due - now - timedelta(minutes=1)
         if reliable:
             return max(timedelta(minutes=1), min(delay, window))
-        if late_draw < 0.5:
+        if late_draw < self.policy.late_answers:
             return max(delay, window + timedelta(minutes=1) + delay)
         return None
 

@@ -211,15 +211,17 @@ class Engine:
 
     # inbound ------------------------------------------------------------------------------
 
+    def screen(self, env: Envelope, topic_sender: str) -> Rejected | None:
+        """Checks that need no sim time, made the moment a payload comes off the wire:
+        right exercise, right recipient, a known sender that matches the topic."""
+        return self._rejected(env, topic_sender, self._identity_problem(env, topic_sender))
+
     def receive(self, env: Envelope, now: datetime, topic_sender: str) -> list[Action]:
         """A message addressed to us arrived (``now`` is its simulated arrival)."""
-        problem = self._inbound_problem(env, topic_sender)
-        if problem is not None:
-            reason, detail = problem
-            reply = topic_sender if topic_sender in self.roster.agencies else None
-            if env.kind is Kind.PROTOCOL_ERROR:
-                reply = None  # never answer an error with an error
-            return [Rejected(reason, detail, env, reply)]
+        problem = self._identity_problem(env, topic_sender) or self._protocol_problem(env)
+        rejected = self._rejected(env, topic_sender, problem)
+        if rejected is not None:
+            return [rejected]
         if env.id in self.book.received:
             return [Duplicate(env)]
         self.book.received[env.id] = env.sender
@@ -233,7 +235,18 @@ class Engine:
             actions.extend(self._open_obligation(env, now))
         return actions
 
-    def _inbound_problem(self, env: Envelope, topic_sender: str) -> tuple[RejectReason, str] | None:
+    def _rejected(
+        self, env: Envelope, topic_sender: str, problem: tuple[RejectReason, str] | None
+    ) -> Rejected | None:
+        if problem is None:
+            return None
+        reason, detail = problem
+        reply = topic_sender if topic_sender in self.roster.agencies else None
+        if env.kind is Kind.PROTOCOL_ERROR:
+            reply = None  # never answer an error with an error
+        return Rejected(reason, detail, env, reply)
+
+    def _identity_problem(self, env: Envelope, topic_sender: str) -> tuple[RejectReason, str] | None:
         if env.exercise != self.exercise:
             return RejectReason.WRONG_EXERCISE, f"exercise {env.exercise!r}, not {self.exercise!r}"
         if env.sender != topic_sender:
@@ -245,6 +258,9 @@ class Engine:
             return RejectReason.WRONG_RECIPIENT, f"addressed to {env.recipient!r}, not {self.me!r}"
         if env.sender not in self.roster.agencies:
             return RejectReason.UNKNOWN_SENDER, f"{env.sender!r} is not part of this exercise"
+        return None
+
+    def _protocol_problem(self, env: Envelope) -> tuple[RejectReason, str] | None:
         channel = self.agreement.channel(env.channel)
         if channel is None:
             return RejectReason.UNKNOWN_CHANNEL, f"{self.agreement.id} has no channel {env.channel!r}"

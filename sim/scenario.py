@@ -83,6 +83,8 @@ class Policy(_Spec):
     update_delay: DelayRange = (timedelta(hours=12), timedelta(hours=48))
     #: Probability of honouring each obligation within its deadline.
     reliability: Probability = 0.9
+    #: Of the answers not given in time, the share given late rather than never.
+    late_answers: Probability = 0.5
     disposition: Disposition = Disposition.COOPERATIVE
     #: Severity at or above which the agency takes a matter up its domestic chain.
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] = 3
@@ -106,6 +108,7 @@ class PolicyPatch(_Spec):
     answer_delay: DelayRange | None = None
     update_delay: DelayRange | None = None
     reliability: Probability | None = None
+    late_answers: Probability | None = None
     disposition: Disposition | None = None
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] | None = None
     check_depth: CheckDepth | None = None

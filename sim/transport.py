@@ -22,13 +22,15 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 import structlog
 
-from sim.clock import pause
+from sim.clock import monotonic, pause
 from sim.errors import BrokerUnavailable, HotlineError
 
 log = structlog.get_logger("hotline.transport")
 
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-Handler = Callable[[str, bytes], Awaitable[None]]
+#: (topic, payload, retained): ``retained`` is true for a retained message delivered because we
+#: subscribed — old state, not news.
+Handler = Callable[[str, bytes, bool], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Transport:
         will: Will | None = None,
         clean_session: bool = False,
         keepalive: int = 10,
+        timeout: float = 5.0,
     ) -> None:
         self.url = url
         self.client_id = client_id
@@ -99,6 +102,7 @@ class Transport:
         self.will = will
         self.clean_session = clean_session
         self.keepalive = keepalive
+        self.timeout = timeout
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._closing = False
@@ -115,7 +119,7 @@ class Transport:
             clean_session=self.clean_session,
             will=will,
             keepalive=self.keepalive,
-            timeout=10,
+            timeout=self.timeout,
             socket_options=NODELAY,
         )
 
@@ -132,13 +136,17 @@ class Transport:
         *,
         on_connect: Callable[[], Awaitable[None]] | None = None,
         first_attempt_fatal: bool = True,
+        first_attempt_window: float = 12.0,
         max_backoff: float = 2.0,
     ) -> None:
         """Connect, subscribe, deliver messages to ``handler``; reconnect until :meth:`close`.
 
-        With ``first_attempt_fatal`` a broker that cannot be reached at all raises
-        :class:`BrokerUnavailable` instead of retrying forever."""
+        With ``first_attempt_fatal`` a broker that cannot be reached within
+        ``first_attempt_window`` seconds raises :class:`BrokerUnavailable` instead of retrying
+        forever. (A few retries are needed even on a healthy broker: amqtt 0.12 can reset a
+        connection that arrives while another client subscribes.)"""
         backoff = 0.05
+        give_up_at = monotonic() + first_attempt_window
         while not self._closing:
             try:
                 async with self._make_client() as client:
@@ -153,13 +161,13 @@ class Transport:
                     if on_connect is not None:
                         await on_connect()
                     async for message in client.messages:
-                        await handler(str(message.topic), _payload(message.payload))
+                        await handler(str(message.topic), _payload(message.payload), bool(message.retain))
             except aiomqtt.MqttError as exc:
                 self._connected.clear()
                 self._client = None
                 if self._closing:
                     return
-                if self.connections == 0 and first_attempt_fatal:
+                if self.connections == 0 and first_attempt_fatal and monotonic() >= give_up_at:
                     raise BrokerUnavailable(str(self.url), str(exc)) from exc
                 log.warning("connection_lost", client=self.client_id, error=str(exc), retry_in=backoff)
                 await pause(backoff)

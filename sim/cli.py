@@ -2,198 +2,23 @@
 
 Exit codes: 0 all expectations hold, 1 an expectation failed, 2 bad input (scenario,
 protocol, options), 3 the exercise could not run (broker unreachable, a participant stalled).
+
+Each group of commands lives in its own module and registers itself on the shared app.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
-from pathlib import Path
-from typing import Annotated, NoReturn
 
-import typer
-
-from sim import logs
-from sim.console import Timeline, summary, verdict_lines
-from sim.durations import format_duration
-from sim.errors import HotlineError, InputFileError, NotFound
-from sim.journal import Entry
-from sim.outcome import Event, ExerciseState
-from sim.scenario import LoadedScenario, find_scenario, load_scenario, shipped_scenarios
-from sim.transport import BrokerUrl
-
-app = typer.Typer(
-    name="hotline",
-    help="Cyber-incident hotline and CERT communication simulator for tabletop exercises.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RUNTIME = 1, 2, 3
-
-
-def _out(text: str = "") -> None:
-    typer.echo(text)
-
-
-def _err(text: str) -> None:
-    typer.echo(text, err=True)
-
-
-def _die(code: int, message: str) -> NoReturn:
-    _err(message)
-    raise typer.Exit(code)
-
-
-def _load(name: str, protocol: str | None = None) -> LoadedScenario:
-    try:
-        return load_scenario(find_scenario(name), protocol)
-    except InputFileError as exc:
-        _die(EXIT_BAD_INPUT, "\n".join(f"error: {e}" for e in exc.errors))
-    except NotFound as exc:
-        _die(EXIT_BAD_INPUT, f"error: {exc}")
-
-
-@app.callback()
-def _main(
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
-    ] = 0,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Log as JSON lines even on a terminal.")] = False,
-) -> None:
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logs.configure(level, json=True if log_json else None)
-
-
-@app.command()
-def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario file, or the id of a shipped scenario.")],
-    fast: Annotated[
-        bool, typer.Option("--fast", help="Discrete-event mode: run as fast as the broker allows.")
-    ] = False,
-    protocol: Annotated[
-        str | None, typer.Option("--protocol", help="Run under another agreement (shipped id or file).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Override the scenario's seed.")] = None,
-    broker: Annotated[
-        str | None, typer.Option("--broker", help="Use this broker (mqtt://HOST:PORT) instead of the embedded one.")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Directory for run folders (journal).")] = Path("runs"),
-    exercise: Annotated[
-        str | None, typer.Option("--exercise", help="Exercise id (topic prefix); default: the scenario id.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary, not the timeline.")] = False,
-) -> None:
-    """Run an exercise headless and print its timeline and summary."""
-    loaded = _load(scenario, protocol)
-    if not fast:
-        _die(
-            EXIT_BAD_INPUT,
-            "error: only --fast is available in this version (realtime mode comes next); "
-            "run: hotline run SCENARIO --fast",
-        )
-    url = None
-    if broker is not None:
-        try:
-            url = BrokerUrl.parse(broker)
-        except HotlineError as exc:
-            _die(EXIT_BAD_INPUT, f"error: {exc}")
-    from sim.exercise import run_fast  # noqa: PLC0415 - keeps `hotline validate` light
-
-    sc = loaded.scenario
-    the_seed = sc.seed if seed is None else seed
-    _out(f"Hotline — {sc.title}")
-    _out(
-        f"scenario {sc.id} · protocol {loaded.agreement.id} · seed {the_seed} · "
-        f"{sc.start:%Y-%m-%d %H:%M}Z + {format_duration(sc.duration)} · fast mode"
-    )
-    _out(f"broker {url or 'embedded amqtt'}")
-    _out()
-    printer: list[Timeline] = []
-
-    def on_entry(state: ExerciseState, _entry: Entry, event: Event | None) -> None:
-        if quiet:
-            return
-        if not printer:
-            printer.append(Timeline(state))
-        line = printer[0].line(event)
-        if line:
-            _out(line)
-
-    try:
-        result = asyncio.run(
-            run_fast(loaded, seed=the_seed, broker=url, out_dir=out, exercise=exercise, on_entry=on_entry)
-        )
-    except HotlineError as exc:
-        _die(EXIT_RUNTIME, f"error: {exc}")
-    _out()
-    for line in summary(result.state):
-        _out(line)
-    if result.verdicts:
-        _out()
-        _out("expectations:")
-        for line in verdict_lines(result.verdicts):
-            _out(line)
-    _out()
-    messages = len({m.envelope.id for m in result.state.messages})
-    _out(f"journal {result.journal}")
-    _out(f"{messages} messages · {result.stats.rounds} rounds · {result.stats.wall_seconds:.2f} s wall")
-    if not result.ok:
-        failed = sum(1 for v in result.verdicts if not v.ok)
-        _out(f"{failed} expectation(s) failed")
-        raise typer.Exit(EXIT_FAILED)
-
-
-@app.command()
-def validate(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario ids.")],
-    protocol: Annotated[str | None, typer.Option("--protocol", help="Validate against another agreement.")] = None,
-) -> None:
-    """Check scenario files; errors name file:line:column and the field."""
-    bad = 0
-    for name in scenarios:
-        try:
-            loaded = load_scenario(find_scenario(name), protocol)
-        except InputFileError as exc:
-            bad += 1
-            for error in exc.errors:
-                _err(f"error: {error}")
-            continue
-        except NotFound as exc:
-            bad += 1
-            _err(f"error: {exc}")
-            continue
-        sc = loaded.scenario
-        _out(
-            f"ok {loaded.path}: {sc.id} — {len(sc.agencies)} agencies, {len(sc.injects)} injects, "
-            f"{len(sc.expect)} expectations, protocol {loaded.agreement.id}"
-        )
-    if bad:
-        raise typer.Exit(EXIT_BAD_INPUT)
-
-
-@app.command()
-def scenarios() -> None:
-    """List the shipped scenarios."""
-    rows = []
-    for path in shipped_scenarios():
-        try:
-            loaded = load_scenario(path)
-        except HotlineError as exc:
-            rows.append((path.stem, "?", f"(does not load: {str(exc).splitlines()[0]})"))
-            continue
-        sc = loaded.scenario
-        rows.append((sc.id, format_duration(sc.duration), f"{sc.title} [{loaded.agreement.id}]"))
-    width = max((len(r[0]) for r in rows), default=0)
-    for ident, duration, title in rows:
-        _out(f"{ident:<{width}}  {duration:>4}  {title}")
+# Importing a command module registers its commands on the shared app.
+from sim import cli_eval, cli_live, cli_run  # noqa: F401
+from sim.cli_app import app, err
+from tui import cli as tui_cli  # noqa: F401
 
 
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         sys.exit(130)

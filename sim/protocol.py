@@ -235,9 +235,7 @@ class Engine:
             actions.extend(self._open_obligation(env, now))
         return actions
 
-    def _rejected(
-        self, env: Envelope, topic_sender: str, problem: tuple[RejectReason, str] | None
-    ) -> Rejected | None:
+    def _rejected(self, env: Envelope, topic_sender: str, problem: tuple[RejectReason, str] | None) -> Rejected | None:
         if problem is None:
             return None
         reason, detail = problem

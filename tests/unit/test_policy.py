@@ -26,7 +26,7 @@ from sim.messages import (
 from sim.policy import Automaton, AutomatonState, Draft
 from sim.protocol import Engine, Escalate, Expectation, Fallback, Obligation, Status
 from sim.rng import stream
-from sim.roster import Roster
+from sim.roster import LinkKey, Roster
 from sim.scenario import Detect, Disposition, Policy
 
 from .factories import EXERCISE, INCIDENT, T0, envelope, hours, minutes, roster
@@ -447,3 +447,15 @@ def test_roster_superiors_and_relays() -> None:
     assert r.route("aa-cert", "bb-cert", Kind.EARLY_WARNING) is not None
     assert r.route("aa-cert", "bb-cert", Kind.WARNING) is None
     assert r.counterpart("aa-nrrc", "nrrc", "bb") == "bb-nrrc"
+
+
+def test_route_prefers_the_lowest_tier_that_carries_the_kind() -> None:
+    base = roster()
+    two_links = Roster(
+        base.agreement,
+        base.agencies,
+        {LinkKey.of("nrrc", "aa-cert", "bb-cert"): minutes(15), LinkKey.of("cert", "aa-cert", "bb-cert"): minutes(2)},
+    )
+    assert two_links.route("aa-cert", "bb-cert", Kind.EARLY_WARNING) == LinkKey.of("cert", "aa-cert", "bb-cert")
+    assert two_links.route("bb-cert", "aa-cert", Kind.WARNING) == LinkKey.of("nrrc", "aa-cert", "bb-cert")
+    assert two_links.route("aa-cert", "bb-cert", Kind.REFERRAL) is None

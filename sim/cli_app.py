@@ -1,0 +1,67 @@
+"""The ``hotline`` Typer app and what every command module shares.
+
+Exit codes: 0 all expectations hold, 1 an expectation failed, 2 bad input (scenario,
+protocol, options), 3 the exercise could not run (broker unreachable, a participant stalled).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, NoReturn
+
+import typer
+
+from sim import logs
+from sim.errors import HotlineError, InputFileError, NotFound
+from sim.scenario import LoadedScenario, find_scenario, load_scenario
+from sim.transport import BrokerUrl
+
+app = typer.Typer(
+    name="hotline",
+    help="Cyber-incident hotline and CERT communication simulator for tabletop exercises.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_RUNTIME = 1, 2, 3
+
+
+def say(text: str = "") -> None:
+    typer.echo(text)
+
+
+def err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def die(code: int, message: str) -> NoReturn:
+    err(message)
+    raise typer.Exit(code)
+
+
+def load(name: str, protocol: str | None = None) -> LoadedScenario:
+    try:
+        return load_scenario(find_scenario(name), protocol)
+    except InputFileError as exc:
+        die(EXIT_BAD_INPUT, "\n".join(f"error: {e}" for e in exc.errors))
+    except NotFound as exc:
+        die(EXIT_BAD_INPUT, f"error: {exc}")
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-v info, -vv debug).")
+    ] = 0,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log as JSON lines even on a terminal.")] = False,
+) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logs.configure(level, json=True if log_json else None)
+
+
+def parse_broker(url: str) -> BrokerUrl:
+    try:
+        return BrokerUrl.parse(url)
+    except HotlineError as exc:
+        die(EXIT_BAD_INPUT, f"error: {exc}")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.links import LinkRow
 from sim.messages import Ident, UtcDatetime
-from sim.scenario import Detect, PolicyChange, ScriptedMessage
+from sim.scenario import Detect, Inject, PolicyChange, ScriptedMessage
 
 
 class _Ctl(BaseModel):
@@ -26,7 +26,10 @@ class ClockState(_Ctl):
     now: UtcDatetime
     start: UtcDatetime
     end: UtcDatetime
+    #: Realtime: sim seconds per wall second, and the wall-clock moment (UTC) at which sim time
+    #: was ``now``; anyone computes sim time as ``now + speed × (wall_now − wall)``.
     speed: float | None = None
+    wall: UtcDatetime | None = None
     paused: bool = False
     #: Cumulative number of injects sent to each agency so far: a node waits until it has
     #: them all before it handles the round.
@@ -78,3 +81,26 @@ class LinksState(_Ctl):
 
     at: UtcDatetime
     links: tuple[LinkRow, ...]
+
+
+class Command(_Ctl):
+    """A facilitator's command to the director, on ``ctl/cmd/<client>``.
+
+    ``pause``/``resume``; ``speed`` (sim seconds per wall second, realtime only); ``inject`` (any
+    inject of the scenario format; ``at`` is ignored and the inject happens now); ``end``."""
+
+    id: str = Field(min_length=1, max_length=64)
+    action: Literal["pause", "resume", "speed", "inject", "end"]
+    speed: float | None = Field(default=None, gt=0, le=1_000_000)
+    inject: Inject | None = None
+
+
+class CommandResult(_Ctl):
+    """The director's answer on ``ctl/result/<client>``: accepted or refused, and why."""
+
+    id: str
+    client: str
+    action: str
+    accepted: bool
+    reason: str = ""
+    at: UtcDatetime

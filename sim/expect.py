@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.durations import format_duration, format_offset
+from sim.messages import CommCheckReply
 from sim.outcome import ExerciseState
-from sim.protocol import Status
-from sim.scenario import Expectation, MaxLevel, ObligationsMet
+from sim.protocol import Obligation, Status
+from sim.scenario import (
+    Bounds,
+    CheckDepthCount,
+    Expectation,
+    FinalLevel,
+    MaxLevel,
+    MessageCount,
+    Notified,
+    ObligationCount,
+    ObligationsMet,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,16 @@ def _one(expectation: Expectation, state: ExerciseState) -> Verdict:
         return _max_level(expectation, expectation.max_level, state)
     if expectation.obligations_met is not None:
         return _obligations(expectation, expectation.obligations_met, state)
+    if expectation.final_level is not None:
+        return _final_level(expectation, expectation.final_level, state)
+    if expectation.obligation_count is not None:
+        return _obligation_count(expectation, expectation.obligation_count, state)
+    if expectation.messages is not None:
+        return _messages(expectation, expectation.messages, state)
+    if expectation.check_depth is not None:
+        return _check_depth(expectation, expectation.check_depth, state)
+    if expectation.notified is not None:
+        return _notified(expectation, expectation.notified, state)
     spec_lost = expectation.no_message_lost
     assert spec_lost is not None
     lost = state.lost(spec_lost.channel)
@@ -98,3 +119,147 @@ def _obligations(expectation: Expectation, spec: ObligationsMet, state: Exercise
     else:
         found = f"{len(matching)} of {len(matching)} met in time"
     return Verdict(expectation, ok, claim, found)
+
+
+def _bounds_text(spec: Bounds) -> str:
+    parts = []
+    if spec.at_least is not None:
+        parts.append(f"at least {spec.at_least}")
+    if spec.at_most is not None:
+        parts.append(f"at most {spec.at_most}")
+    return " and ".join(parts)
+
+
+def _within_bounds(spec: Bounds, n: int) -> bool:
+    return (spec.at_least is None or n >= spec.at_least) and (spec.at_most is None or n <= spec.at_most)
+
+
+def _final_level(expectation: Expectation, spec: FinalLevel, state: ExerciseState) -> Verdict:
+    start = state.scenario.start
+    level = state.ladder.level(spec.incident)
+    claim = f"{spec.incident} ends at level {spec.at_most} or lower"
+    found = f"ends at {level} {state.ladder.name(level)}"
+    history = state.ladder.history.get(spec.incident, [])
+    if history:
+        last = history[-1]
+        found += f" (since T{format_offset(last.at - start)}: {last.reason}, message {last.message_id})"
+    return Verdict(expectation, level <= spec.at_most, claim, found)
+
+
+def _ob_text(ob: Obligation, state: ExerciseState) -> str:
+    start = state.scenario.start
+    status = ob.status.value
+    if ob.status is Status.MET and ob.closed_at is not None:
+        status = f"met after {format_duration(ob.closed_at - ob.opened_at)} by {ob.met_by}"
+    return f"{ob.owner} for {ob.trigger} (opened T{format_offset(ob.opened_at - start)}): {status}"
+
+
+def _obligation_count(expectation: Expectation, spec: ObligationCount, state: ExerciseState) -> Verdict:
+    matching = sorted(
+        (
+            o
+            for o in state.obligations.values()
+            if o.trigger_kind is spec.kind
+            and o.rule == spec.rule
+            and (spec.owner is None or o.owner == spec.owner)
+            and (spec.incident is None or o.incident == spec.incident)
+            and o.status is not Status.CANCELLED
+        ),
+        key=lambda o: (o.opened_at, o.id),
+    )
+
+    def counts(ob: Obligation) -> bool:
+        if ob.status.value != spec.status:
+            return False
+        if spec.status == "met" and spec.within is not None:
+            return ob.closed_at is not None and ob.closed_at - ob.opened_at <= spec.within
+        return True
+
+    hits = [o for o in matching if counts(o)]
+    within = f" within {format_duration(spec.within)}" if spec.within is not None and spec.status == "met" else ""
+    who = f" owed by {spec.owner}" if spec.owner else ""
+    what = "answers to" if spec.rule == "answer" else "follow-ups of"
+    claim = f"{_bounds_text(spec)} {what} {spec.kind.value}{who} {spec.status}{within}"
+    ok = _within_bounds(spec, len(hits))
+    found = f"{len(hits)} of {len(matching)}"
+    if not ok:
+        others = [o for o in matching if o not in hits] if spec.at_least is not None else hits
+        if others:
+            found += "; " + "; ".join(_ob_text(o, state) for o in others[:4])
+            if len(others) > 4:
+                found += f"; … {len(others) - 4} more"
+    return Verdict(expectation, ok, claim, found)
+
+
+def _messages(expectation: Expectation, spec: MessageCount, state: ExerciseState) -> Verdict:
+    start = state.scenario.start
+    hits = [
+        m.envelope
+        for m in state.messages
+        if m.copy == 1
+        and (spec.kind is None or m.envelope.kind is spec.kind)
+        and (spec.sender is None or m.envelope.sender == spec.sender)
+        and (spec.recipient is None or m.envelope.recipient == spec.recipient)
+        and (spec.channel is None or m.envelope.channel == spec.channel)
+        and (spec.incident is None or m.envelope.incident == spec.incident)
+    ]
+    what = " ".join(
+        part
+        for part in (
+            spec.kind.value if spec.kind else "messages",
+            f"from {spec.sender}" if spec.sender else "",
+            f"to {spec.recipient}" if spec.recipient else "",
+            f"on {spec.channel}" if spec.channel else "",
+            f"about {spec.incident}" if spec.incident else "",
+        )
+        if part
+    )
+    claim = f"{_bounds_text(spec)} {what}"
+    listed = ", ".join(
+        f"{e.id} {e.kind.value} {e.sender}→{e.recipient} at T{format_offset(e.sent_at - start)}" for e in hits[:4]
+    )
+    found = f"{len(hits)} sent" + (f": {listed}" if listed else "") + (" …" if len(hits) > 4 else "")
+    return Verdict(expectation, _within_bounds(spec, len(hits)), claim, found)
+
+
+def _check_depth(expectation: Expectation, spec: CheckDepthCount, state: ExerciseState) -> Verdict:
+    deepest: dict[str, int] = {}
+    for m in state.messages:
+        body = m.envelope.body
+        if m.copy == 1 and isinstance(body, CommCheckReply):
+            deepest[m.envelope.sender] = max(deepest.get(m.envelope.sender, 0), int(body.depth))
+    deep = sorted(a for a, d in deepest.items() if d >= spec.depth)
+    claim = f"{_bounds_text(spec)} agencies answer a communication check at depth {spec.depth.name} or deeper"
+    shallow = sorted(a for a, d in deepest.items() if d < spec.depth)
+    found = f"{len(deep)} of {len(deepest)} that answered"
+    if shallow:
+        found += f"; shallower: {', '.join(shallow[:6])}" + (" …" if len(shallow) > 6 else "")
+    return Verdict(expectation, _within_bounds(spec, len(deep)), claim, found)
+
+
+def _notified(expectation: Expectation, spec: Notified, state: ExerciseState) -> Verdict:
+    start = state.scenario.start
+    stats = state.incidents.get(spec.incident)
+    claim = f"{spec.incident} is notified across the border within {format_duration(spec.within)} of detection"
+    if stats is None or stats.detected_at is None:
+        return Verdict(expectation, ok=False, claim=claim, found="never detected (no detect inject ran)")
+    if stats.first_notice_at is None:
+        found = f"detected at T{format_offset(stats.detected_at - start)}, never notified"
+        return Verdict(expectation, ok=False, claim=claim, found=found)
+    took = stats.first_notice_at - stats.detected_at
+    first = next(
+        (
+            m.envelope
+            for m in state.messages
+            if m.envelope.incident == spec.incident and m.envelope.sent_at == stats.first_notice_at and m.copy == 1
+        ),
+        None,
+    )
+    via = f" ({first.id} {first.kind.value} {first.sender}→{first.recipient} on {first.channel})" if first else ""
+    detected = format_offset(stats.detected_at - start)
+    notified = format_offset(stats.first_notice_at - start)
+    found = f"detected T{detected}, notified T{notified} after {format_duration(took)}{via}"
+    return Verdict(expectation, took <= spec.within, claim, found)
+
+
+__all__ = ["Verdict", "check"]

@@ -18,7 +18,15 @@ What an automated agency does, in short:
 * **is left unanswered** after the agreed retries, or **refused by a down link** → hands the
   matter to the agency of its state that sits on the fallback channel;
 * **is offered a walk-back position** → stands down (cooperative), maybe (guarded), or not
-  (denying: a denial is taken higher).
+  (denying: a denial is taken higher);
+* **plans an operation** another state will see (a detection with ``response``) → pre-notifies
+  that state's counterpart when the agreement obliges it (with probability ``reliability``) or
+  as a courtesy (``courtesy_notice``), ``after`` ahead of the window (INCSEA 1972 Art. VI);
+* **detects activity a notice announced** (a PRE_NOTIFY from the suspected state whose window
+  covers it) → reads it as the announced operation: thanks the notifier (GOODWILL) and raises
+  nothing. Without a notice the same activity is misread as an attack and escalates;
+* **is warned about its own operation** (an early warning from the state it operates in,
+  naming us, during the window) → explains at once: PROVIDE_INFO with position ROUTINE.
 """
 
 from __future__ import annotations
@@ -39,9 +47,11 @@ from sim.messages import (
     ConsultRequest,
     EarlyWarning,
     Envelope,
+    Goodwill,
     IncidentUpdate,
     Kind,
     Position,
+    PreNotify,
     ProvideInfo,
     Referral,
     ReferralReason,
@@ -101,12 +111,39 @@ class IncidentView(BaseModel):
     partners: list[str] = Field(default_factory=list)
 
 
+class Notice(BaseModel):
+    """A pre-notification of an operation: one we received, or one of our own operations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str | None  # the PRE_NOTIFY's id (None: our operation, never announced)
+    agency: str  # who notified us / who runs the operation
+    channel: str | None
+    state: str  # the state the operation is visible in
+    operator_state: str
+    activity: str
+    incident: str | None = None
+    window_start: datetime
+    window_end: datetime
+
+    def covers(self, t: datetime) -> bool:
+        return self.window_start - NOTICE_SLACK_BEFORE <= t <= self.window_end + NOTICE_SLACK_AFTER
+
+
+#: An activity seen shortly before its announced window, or some hours after it ends (effects
+#: linger: sinkholed domains keep resolving to the sinkhole), is still read as the announced one.
+NOTICE_SLACK_BEFORE = timedelta(hours=1)
+NOTICE_SLACK_AFTER = timedelta(hours=24)
+
+
 class AutomatonState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     policy: Policy
     incidents: dict[str, IncidentView] = Field(default_factory=dict)
     pending: list[str] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    operations: list[Notice] = Field(default_factory=list)
 
 
 @dataclass
@@ -118,16 +155,28 @@ class Automaton:
     incidents: dict[str, IncidentView] = field(default_factory=dict)
     #: Obligations for which an answer is scheduled and not yet sent.
     pending: set[str] = field(default_factory=set)
+    #: Pre-notifications received from other states.
+    notices: list[Notice] = field(default_factory=list)
+    #: Our own planned operations (announced or not).
+    operations: list[Notice] = field(default_factory=list)
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
     def state(self) -> AutomatonState:
-        return AutomatonState(policy=self.policy, incidents=self.incidents, pending=sorted(self.pending))
+        return AutomatonState(
+            policy=self.policy,
+            incidents=self.incidents,
+            pending=sorted(self.pending),
+            notices=self.notices,
+            operations=self.operations,
+        )
 
     def restore(self, state: AutomatonState) -> None:
         self.policy = state.policy
         self.incidents = dict(state.incidents)
         self.pending = set(state.pending)
+        self.notices = list(state.notices)
+        self.operations = list(state.operations)
 
     def _view(self, incident: str) -> IncidentView:
         if incident not in self.incidents:
@@ -164,6 +213,13 @@ class Automaton:
         known = inject.incident in self.incidents and self.incidents[inject.incident].raised_by_us
         if known:
             return self._redetect(inject, now)
+        notice = self._announced(inject, now)
+        if notice is not None:
+            return self._recognised(inject, notice, now)
+        drafts = self._plan(inject, now) if inject.response is not None else []
+        return drafts + self._detected(inject, now)
+
+    def _detected(self, inject: Detect, now: datetime) -> list[Draft]:
         view = self._view(inject.incident)
         view.severity = max(view.severity, inject.severity)
         view.summary = inject.summary
@@ -184,6 +240,131 @@ class Automaton:
             reason = ReferralReason.SEVERITY if counterpart else ReferralReason.NO_ANSWER
             drafts.extend(self._refer_up(view, reason, at, note="detected"))
         return drafts
+
+    # -- operations and their pre-notification ---------------------------------------------------
+
+    def _plan(self, inject: Detect, now: datetime) -> list[Draft]:
+        """Our response to a detection is an operation another state will see: notify it ahead
+        when the agreement obliges us (or as a courtesy)."""
+        op = inject.response
+        assert op is not None
+        rule = self.roster.agreement.rule(Kind.PRE_NOTIFY)
+        mandatory = rule is not None and rule.min_lead is not None
+        chance = self.policy.reliability if mandatory else self.policy.courtesy_notice
+        notify = self.rng.random() < chance
+        start = now + op.after
+        target = self._notice_route(op.state)
+        own = Notice(
+            message=None,
+            agency=self.me,
+            channel=target[0] if target else None,
+            state=op.state,
+            operator_state=self._home(),
+            activity=op.activity,
+            incident=inject.incident,
+            window_start=start,
+            window_end=start + op.lasts,
+        )
+        self.operations.append(own)
+        if not notify or target is None:
+            return []
+        channel, agency = target
+        body = PreNotify(activity=op.activity, window_start=start, window_end=start + op.lasts, scope=op.scope or "-")
+        reason = "pre-notification (obligatory)" if mandatory else "pre-notification (courtesy)"
+        at = now + self._draw(self.policy.notify_delay)
+        return [Draft(at, agency, Kind.PRE_NOTIFY, body, inject.incident, channel=channel, reason=reason)]
+
+    def _notice_route(self, state: str) -> tuple[str, str] | None:
+        """Our lowest-tier foreign channel towards ``state`` that carries PRE_NOTIFY."""
+        for channel in self.roster.foreign_channels(self.me):
+            if Kind.PRE_NOTIFY not in channel.kinds:
+                continue
+            agency = self.roster.counterpart(self.me, channel.id, state)
+            if agency is not None:
+                return channel.id, agency
+        return None
+
+    def _announced(self, inject: Detect, now: datetime) -> Notice | None:
+        origin = inject.suspected_origin
+        if origin is None:
+            return None
+        for notice in self.notices:
+            if notice.operator_state == origin and notice.state == self._home() and notice.covers(now):
+                return notice
+        return None
+
+    def _recognised(self, inject: Detect, notice: Notice, now: datetime) -> list[Draft]:
+        """The activity is the one a notice announced: no alarm, a word of thanks."""
+        view = self._view(inject.incident)
+        view.severity = max(view.severity, inject.severity)
+        view.summary = inject.summary
+        view.counterpart_state = notice.operator_state
+        view.closed = True
+        if notice.channel is None:
+            return []
+        text = (
+            f"{inject.summary} — consistent with your notice {notice.message} ({notice.activity}); "
+            "read as the announced operation, no action needed."
+        )
+        at = now + self._draw(self.policy.ack_delay)
+        return [
+            Draft(
+                at,
+                notice.agency,
+                Kind.GOODWILL,
+                Goodwill(text=text[:2000]),
+                inject.incident,
+                channel=notice.channel,
+                reason="announced activity recognised",
+            )
+        ]
+
+    def _noted(self, env: Envelope, body: PreNotify) -> None:
+        self.notices.append(
+            Notice(
+                message=env.id,
+                agency=env.sender,
+                channel=env.channel,
+                state=self._home(),
+                operator_state=self.roster.state_of(env.sender),
+                activity=body.activity,
+                incident=env.incident,
+                window_start=body.window_start,
+                window_end=body.window_end,
+            )
+        )
+
+    def _explain(self, env: Envelope, body: EarlyWarning, now: datetime) -> list[Draft]:
+        """An early warning from the state we operate in, naming us, during our operation:
+        it is about our operation. Say so at once (position ROUTINE)."""
+        sender_state = self.roster.state_of(env.sender)
+        if body.suspected_origin not in (None, self._home()):
+            return []
+        for op in self.operations:
+            if op.state != sender_state or not op.covers(now):
+                continue
+            info = ProvideInfo(
+                position=Position.ROUTINE,
+                answers=(
+                    f"The activity you report is our {op.activity}, "
+                    f"{op.window_start:%Y-%m-%d %H:%M}–{op.window_end:%H:%M} UTC; it is not directed against you.",
+                ),
+            )
+            at = now + self._draw(self.policy.ack_delay)
+            return [
+                Draft(
+                    at,
+                    env.sender,
+                    Kind.PROVIDE_INFO,
+                    info,
+                    env.incident,
+                    ref=env.id,
+                    severity=env.severity,
+                    channel=env.channel,
+                    reason="explain our own operation",
+                )
+            ]
+        return []
 
     def _redetect(self, inject: Detect, now: datetime) -> list[Draft]:
         """New findings on an incident we already raised: update the counterpart, and take it
@@ -335,10 +516,13 @@ class Automaton:
         body = env.body
         if isinstance(body, Referral):
             drafts.extend(self._referred(env, body, now))
+        elif isinstance(body, PreNotify) and not self._domestic(env.sender):
+            self._noted(env, body)
         elif isinstance(body, EarlyWarning) and env.incident and not self._domestic(env.sender):
             view = self._view(env.incident)
             view.summary = body.summary
             view.indicators = body.indicators
+            drafts.extend(self._explain(env, body, now))
             if view.severity >= self.policy.escalation_threshold:
                 drafts.extend(
                     self._refer_up(

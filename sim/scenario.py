@@ -90,6 +90,9 @@ class Policy(_Spec):
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] = 3
     #: How far a communication check addressed to this agency gets.
     check_depth: CheckDepth = CheckDepth.AUTHORITY
+    #: Probability of pre-notifying a planned operation when the agreement does not oblige it
+    #: (a courtesy notice); where it is obligatory the agency notifies with ``reliability``.
+    courtesy_notice: Probability = 0.2
 
     @model_validator(mode="after")
     def _ranges(self) -> Policy:
@@ -112,9 +115,31 @@ class PolicyPatch(_Spec):
     disposition: Disposition | None = None
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] | None = None
     check_depth: CheckDepth | None = None
+    courtesy_notice: Probability | None = None
 
     def apply(self, base: Policy) -> Policy:
         return Policy.model_validate(base.model_dump() | self.model_dump(exclude_none=True))
+
+
+class Operation(_Spec):
+    """An operation the detecting agency will run in response (a takedown, a sinkholing) that
+    another state will see. Where the agreement makes pre-notification obligatory (its
+    PRE_NOTIFY rule has ``min_lead``) the agency notifies that state with probability
+    ``reliability``, otherwise with ``courtesy_notice`` (INCSEA 1972 Art. VI)."""
+
+    activity: ShortText
+    #: The state in which the operation will be visible, whose counterpart gets the notice.
+    state: Ident
+    #: When the operation starts, counted from the detection, and how long it lasts.
+    after: Duration
+    lasts: Duration
+    scope: ShortText = ""
+
+    @model_validator(mode="after")
+    def _window(self) -> Operation:
+        if self.after <= timedelta(0) or self.lasts <= timedelta(0):
+            raise ValueError("'after' and 'lasts' must be positive")
+        return self
 
 
 class Detect(_Spec):
@@ -128,6 +153,8 @@ class Detect(_Spec):
     #: The state the traces point to (not necessarily the culprit).
     suspected_origin: Ident | None = None
     suspected_malicious: bool = True
+    #: An operation the agency will run in response, announced (or not) to another state.
+    response: Operation | None = None
 
 
 class FaultKind(enum.StrEnum):
@@ -186,6 +213,10 @@ class Inject(_Spec):
     at: Offset
     id: str | None = None
     note: str = ""
+    #: What players should do in response (the MSEL's "expected action"); derived if absent.
+    expected: str = ""
+    #: The objective this inject exercises (an ``objectives[].id``).
+    objective: str | None = None
     detect: Detect | None = None
     link: LinkFault | None = None
     message: ScriptedMessage | None = None
@@ -240,18 +271,97 @@ class NoMessageLost(_Spec):
     channel: Ident | None = None
 
 
+class Bounds(_Spec):
+    at_least: Annotated[int, Field(ge=0)] | None = None
+    at_most: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _bound(self) -> Bounds:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("give at_least and/or at_most")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("at_least is more than at_most")
+        return self
+
+
+class FinalLevel(_Spec):
+    """The level an incident is at when the exercise ends (has it been walked back?)."""
+
+    incident: IncidentId
+    at_most: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)]
+
+
+class ObligationCount(Bounds):
+    """How many obligations created by ``kind`` ended with ``status`` (for ``met``: within
+    ``within`` of being opened, if given): a share of non-responders is realistic."""
+
+    kind: Kind
+    rule: Literal["answer", "follow_up"] = "answer"
+    status: Literal["met", "missed", "open"] = "met"
+    owner: Ident | None = None
+    incident: IncidentId | None = None
+    within: Duration | None = None
+
+
+class MessageCount(Bounds):
+    """How many protocol messages matching every given field were sent (first copies)."""
+
+    kind: Kind | None = None
+    sender: Ident | None = None
+    recipient: Ident | None = None
+    channel: Ident | None = None
+    incident: IncidentId | None = None
+
+
+class CheckDepthCount(Bounds):
+    """How many agencies answered a communication check at ``depth`` or deeper."""
+
+    depth: CheckDepth
+
+
+class Notified(_Spec):
+    """The incident reached another state (a notice across a border) within ``within`` of its
+    detection."""
+
+    incident: IncidentId
+    within: Duration
+
+
+EXPECTATION_KINDS = (
+    "max_level",
+    "final_level",
+    "obligations_met",
+    "obligation_count",
+    "messages",
+    "check_depth",
+    "notified",
+    "no_message_lost",
+)
+
+
 class Expectation(_Spec):
     note: str = ""
+    #: The objective this expectation gives evidence for (an ``objectives[].id``).
+    objective: str | None = None
     max_level: MaxLevel | None = None
+    final_level: FinalLevel | None = None
     obligations_met: ObligationsMet | None = None
+    obligation_count: ObligationCount | None = None
+    messages: MessageCount | None = None
+    check_depth: CheckDepthCount | None = None
+    notified: Notified | None = None
     no_message_lost: NoMessageLost | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Expectation:
-        given = [k for k in ("max_level", "obligations_met", "no_message_lost") if getattr(self, k) is not None]
+        given = [k for k in EXPECTATION_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("an expectation has exactly one of: max_level, obligations_met, no_message_lost")
+            raise ValueError("an expectation has exactly one of: " + ", ".join(EXPECTATION_KINDS))
         return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in EXPECTATION_KINDS if getattr(self, k) is not None)
 
 
 class Objective(_Spec):
@@ -380,6 +490,9 @@ def _check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[
             origin = inject.detect.suspected_origin
             if origin is not None and origin not in states:
                 yield (*where, "detect", "suspected_origin"), f"unknown state {origin!r}"
+            response = inject.detect.response
+            if response is not None and response.state not in states:
+                yield (*where, "detect", "response", "state"), f"unknown state {response.state!r}"
         if inject.policy and inject.policy.agency not in agencies:
             yield (*where, "policy", "agency"), f"unknown agency {inject.policy.agency!r}"
         if inject.link:
@@ -410,13 +523,26 @@ def _check_message(
 def _check_expect(scenario: Scenario) -> Iterator[Problem]:
     incidents = set(scenario.incidents())
     agencies = {a.id for a in scenario.agencies}
+    objectives = [o.id for o in scenario.objectives]
+    for i, objective in enumerate(scenario.objectives):
+        if objectives.count(objective.id) > 1:
+            yield ("objectives", i, "id"), f"objective {objective.id!r} is listed twice"
+    for i, inject in enumerate(scenario.injects):
+        if inject.objective is not None and inject.objective not in objectives:
+            yield ("injects", i, "objective"), f"unknown objective {inject.objective!r}"
     for i, expectation in enumerate(scenario.expect):
-        level = expectation.max_level
-        if level and level.incident not in incidents:
-            yield ("expect", i, "max_level", "incident"), f"no inject creates incident {level.incident!r}"
-        met = expectation.obligations_met
-        if met and met.owner is not None and met.owner not in agencies:
-            yield ("expect", i, "obligations_met", "owner"), f"unknown agency {met.owner!r}"
+        where: Loc = ("expect", i)
+        if expectation.objective is not None and expectation.objective not in objectives:
+            yield (*where, "objective"), f"unknown objective {expectation.objective!r}"
+        kind = expectation.kind
+        spec = getattr(expectation, kind)
+        incident = getattr(spec, "incident", None)
+        if kind in ("max_level", "final_level", "notified") and incident not in incidents:
+            yield (*where, kind, "incident"), f"no inject creates incident {incident!r}"
+        for field in ("owner", "sender", "recipient"):
+            agency = getattr(spec, field, None)
+            if agency is not None and agency not in agencies:
+                yield (*where, kind, field), f"unknown agency {agency!r}"
 
 
 def _check_body(msg: ScriptedMessage, where: Loc) -> Iterator[tuple[Loc, str]]:
@@ -521,6 +647,7 @@ __all__ = [
     "Link",
     "LinkFault",
     "LoadedScenario",
+    "Operation",
     "Policy",
     "Scenario",
     "State",

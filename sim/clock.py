@@ -19,6 +19,22 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class ClockLike(Protocol):
+    """What :meth:`RealtimeClock.adopt` needs of a published clock state."""
+
+    @property
+    def now(self) -> datetime: ...
+
+    @property
+    def wall(self) -> datetime | None: ...
+
+    @property
+    def speed(self) -> float | None: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+
 class VirtualClock:
     """Discrete-event time: it moves only when told to (by a grant)."""
 
@@ -64,6 +80,18 @@ class RealtimeClock:
         if paused is not None:
             self.paused = paused
         self.changed.set()
+
+    def adopt(self, state: ClockLike) -> None:
+        """Take over the director's clock: ``state.now`` held at wall time ``state.wall``."""
+        speed = state.speed or self.speed
+        now = state.now
+        if not state.paused and state.wall is not None:
+            now = state.now + timedelta(seconds=(wall_now() - state.wall).total_seconds() * speed)
+        self.set(now=now, speed=speed, paused=state.paused)
+
+    def anchor(self) -> tuple[datetime, datetime]:
+        """(sim now, wall now) — what the director publishes so others can adopt this clock."""
+        return self.now(), wall_now()
 
     def wall_seconds_until(self, moment: datetime) -> float | None:
         """How long to wait (wall) until sim time reaches ``moment``; None while paused."""

@@ -69,6 +69,8 @@ class RoundReport(_Ctl):
 
     agency: Ident
     round: int
+    #: The last report of this agency in this exercise (sent when the exercise ends).
+    final: bool = False
     next_due: datetime | None
     sent_to: dict[str, int]
     received_from: dict[str, int]
@@ -104,3 +106,21 @@ class CommandResult(_Ctl):
     accepted: bool
     reason: str = ""
     at: UtcDatetime
+
+
+class PairCount(_Ctl):
+    sender: str
+    recipient: str
+    sent: int
+    received: int
+
+
+class Tally(_Ctl):
+    """On ``ctl/tally`` at the end: every agency's own count of what it sent and received.
+    A message sent and never received is lost in transport (not by a simulated fault)."""
+
+    at: UtcDatetime
+    sent: int
+    received: int
+    missing: tuple[PairCount, ...] = ()
+    silent: tuple[str, ...] = ()  # agencies that gave no final count

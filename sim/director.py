@@ -1,15 +1,19 @@
-"""The exercise director: owns the clock, hands out injects and link conditions, writes the
-journal, and at the end checks the scenario's expectations. It talks only through the broker.
+"""The exercise director: owns the clock, hands out injects and link conditions, obeys the
+facilitator's commands, writes the journal, and at the end tallies what was sent against what
+was received. It talks only through the broker.
 
-Fast mode (DESIGN §7) runs conservative rounds: grant time T → every agency with something due
-handles it and reports → when every expected report is in, nothing is in flight and every
-publish has reached the journal, the round's journal lines are written in canonical order and
-the clock jumps to the next time anything is due.
+* **Fast mode** (DESIGN §7) runs conservative rounds: grant time T → every agency with something
+  due handles it and reports → when every expected report is in, nothing is in flight and every
+  publish has reached the journal, the round's journal lines are written in canonical order and
+  the clock jumps to the next time anything is due.
+* **Realtime** paces sim time by the wall clock at ``speed``; the clock state (anchor, speed,
+  pause) is retained on ``ctl/clock`` so every participant computes the same sim time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +21,11 @@ from pathlib import Path
 from typing import Literal
 
 import structlog
+from pydantic import ValidationError
 
-from sim.clock import monotonic
-from sim.control import ClockState, ExerciseStatus, RoundReport
-from sim.directorcore import Rounds, Timeline, clock_publish
+from sim.clock import RealtimeClock, monotonic
+from sim.control import ClockState, Command, CommandResult, ExerciseStatus, RoundReport
+from sim.directorcore import Rounds, Timeline, clock_publish, inject_problems, tally
 from sim.errors import HotlineError
 from sim.journal import Entry, JournalHeader, JournalWriter, versions
 from sim.nodecore import Publish
@@ -33,6 +38,8 @@ from sim.transport import BrokerUrl, Transport
 log = structlog.get_logger("hotline.director")
 
 EntryCallback = Callable[[ExerciseState, Entry, Event | None], None]
+Mode = Literal["fast", "realtime"]
+Status = Literal["starting", "running", "ended", "aborted"]
 
 
 class ExerciseStalled(HotlineError):
@@ -63,20 +70,25 @@ class Director:
         seed: int,
         journal_path: Path,
         *,
+        mode: Mode = "fast",
+        speed: float = 60.0,
         on_entry: EntryCallback | None = None,
         round_timeout: float = 30.0,
         join_timeout: float = 30.0,
+        final_timeout: float = 5.0,
     ) -> None:
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.roster = roster
         self.exercise = exercise
         self.seed = seed
+        self.mode: Mode = mode
         self.topics = Topics(exercise)
         self.journal_path = journal_path
         self.on_entry = on_entry
         self.round_timeout = round_timeout
         self.join_timeout = join_timeout
+        self.final_timeout = final_timeout
         self.agencies = sorted(roster.agencies)
         self.timeline = Timeline(self.scenario, roster, self.topics)
         self.rounds = Rounds(self.agencies)
@@ -85,64 +97,121 @@ class Director:
         self.transport = Transport(
             url, client_id=f"hotline-{exercise}-director", subscriptions=[self.topics.everything], clean_session=True
         )
+        self.clock = RealtimeClock(self.scenario.start, speed, paused=True)
+        self._t = self.scenario.start  # fast mode: the granted time
+        self._phase: Literal["joining", "running", "ended"] = "joining"
         self._buffer: list[Entry] = []
         self._recording = False
-        self._online: set[str] = set()
+        self._presence: dict[str, bytes] = {}
         self._progress = asyncio.Event()
-        self._now = self.scenario.start
+        self._wake = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._end_requested = False
         self._journal: JournalWriter | None = None
+        self._commands: set[asyncio.Task[None]] = set()
         #: Set once stale retained state is cleared: participants may join from then on.
         self.open_for_joining = asyncio.Event()
         self.log = log.bind(exercise=exercise)
+
+    # -- time -------------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        if self.mode == "fast":
+            return self._t
+        end: datetime = self.scenario.end
+        return min(self.clock.now(), end)
+
+    def _clock_state(self, round_no: int = 0) -> ClockState:
+        if self.mode == "fast":
+            return ClockState(
+                mode="fast",
+                round=round_no,
+                now=self._t,
+                start=self.scenario.start,
+                end=self.scenario.end,
+                paused=not self._resumed.is_set(),
+                injects=dict(sorted(self.timeline.inject_counts.items())),
+            )
+        sim_now, wall = self.clock.anchor()
+        return ClockState(
+            mode="realtime",
+            round=0,
+            now=min(sim_now, self.scenario.end),
+            start=self.scenario.start,
+            end=self.scenario.end,
+            speed=self.clock.speed,
+            wall=wall,
+            paused=self.clock.paused,
+            injects=dict(sorted(self.timeline.inject_counts.items())),
+        )
 
     # -- incoming ---------------------------------------------------------------------------------
 
     async def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         parsed = self.topics.parse(topic)
-        if parsed is None or not self._recording:
+        if parsed is None:
             return
-        if retained and parsed.area != "presence":
-            return  # state of an earlier run under this exercise id, not something that happened
-        if retained:
-            # Presence kept by the broker: who is online counts, but it is not news for the journal
-            # (a node that joined before us is recorded when it is seen online below).
-            if b'"online":true' in payload:
-                self._online.add(parsed.parts[0])
-                self._buffer.append(Entry.of(self._now, topic, payload))
-            self._progress.set()
+        if parsed.area == "presence":
+            self._on_presence(topic, parsed.parts[0], payload, retained)
             return
+        if not self._recording or retained:
+            return  # before we started, or retained state of an earlier run: not news
         if parsed.area == "ctl":
             match parsed.parts:
-                case ("ready", agency):
-                    if agency in self.rounds.agencies:
-                        try:
-                            self.rounds.record(RoundReport.model_validate_json(payload))
-                        except ValueError as exc:
-                            self.log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
+                case ("ready", agency) if agency in self.rounds.agencies:
+                    try:
+                        self.rounds.record(RoundReport.model_validate_json(payload))
+                    except ValidationError as exc:
+                        self.log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
                     self._progress.set()
                     return
-                case ("clock",) | ("exercise",) | ("links",) | ("inject", _) | ("result", _):
-                    return  # our own publishes: journaled when we sent them
-        if parsed.area == "presence":
-            if b'"online":true' in payload:
-                self._online.add(parsed.parts[0])
-            self._progress.set()
-        elif parsed.area == "msg":
+                case ("cmd", client):
+                    self._record(topic, payload)
+                    task = asyncio.create_task(self._command(client, payload))
+                    self._commands.add(task)
+                    task.add_done_callback(self._commands.discard)
+                    return
+                case _:
+                    return  # our own publishes are journaled when we send them
+        if self._phase == "ended":
+            return
+        if parsed.area == "msg":
             self.rounds.seen[parsed.parts[1]] += 1
-            self._progress.set()
         elif parsed.area == "obs":
             self.rounds.seen[parsed.parts[0]] += 1
-            self._progress.set()
-        self._buffer.append(Entry.of(self._now, topic, payload))
+        self._record(topic, payload)
+        self._progress.set()
+
+    def _on_presence(self, topic: str, agency: str, payload: bytes, retained: bool) -> None:
+        if not payload:
+            return
+        self._presence[agency] = payload
+        self._progress.set()
+        # While agencies join, only the latest presence counts (journaled once running);
+        # afterwards every live change is news: a node dropping out, coming back.
+        if self._recording and self._phase == "running" and not retained:
+            self._record(topic, payload)
+
+    def _online(self) -> set[str]:
+        return {a for a, p in self._presence.items() if json.loads(p).get("online") is True}
+
+    def _record(self, topic: str, payload: bytes) -> None:
+        entry = Entry.of(self.now, topic, payload)
+        if self.mode == "fast":
+            self._buffer.append(entry)
+        else:
+            self._write(entry)
 
     # -- outgoing ---------------------------------------------------------------------------------
 
     async def _publish(self, pub: Publish) -> None:
         await self.transport.publish(pub.topic, pub.payload, retain=pub.retain)
         if self._recording:
-            self._buffer.append(Entry.of(self._now, pub.topic, pub.payload))
+            self._record(pub.topic, pub.payload)
 
-    def _status(self, status: Literal["starting", "running", "ended", "aborted"]) -> Publish:
+    def _status(self, status: Status) -> Publish:
         payload = ExerciseStatus(
             exercise=self.exercise,
             scenario=self.scenario.id,
@@ -157,17 +226,20 @@ class Director:
         )
         return Publish(self.topics.exercise_status, payload.model_dump_json().encode(), retain=True)
 
-    def _flush(self) -> None:
-        """Write the round's entries in canonical order and feed them to the live state."""
+    def _write(self, entry: Entry) -> None:
         if self._journal is None:
             return
-        for entry in sorted(self._buffer, key=Entry.sort_key):
-            self._journal.write(entry)
-            event = self.state.apply(entry)
-            if self.on_entry is not None:
-                self.on_entry(self.state, entry, event)
-        self.stats.entries += len(self._buffer)
-        self._buffer.clear()
+        self._journal.write(entry)
+        self.stats.entries += 1
+        event = self.state.apply(entry)
+        if self.on_entry is not None:
+            self.on_entry(self.state, entry, event)
+
+    def _flush(self) -> None:
+        """Fast mode: write the round's entries in canonical order."""
+        buffered, self._buffer = self._buffer, []
+        for entry in sorted(buffered, key=Entry.sort_key):
+            self._write(entry)
 
     async def _wait(self, ready: Callable[[], bool], timeout: float, what: Callable[[], HotlineError]) -> None:
         deadline = monotonic() + timeout
@@ -181,20 +253,101 @@ class Director:
             except TimeoutError:
                 continue
 
+    # -- facilitator commands ---------------------------------------------------------------------
+
+    async def _command(self, client: str, payload: bytes) -> None:
+        try:
+            command = Command.model_validate_json(payload)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            reason = f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            await self._answer(client, "?", "?", accepted=False, reason=f"not a command: {reason}")
+            return
+        refusal = self._obey(command)
+        await self._answer(client, command.id, command.action, accepted=refusal is None, reason=refusal or "")
+
+    def _obey(self, command: Command) -> str | None:
+        """Carry out a command; the reason it was refused, or None."""
+        if self._phase != "running":
+            return f"the exercise is {self._phase}"
+        realtime = self.mode == "realtime"
+        paused = self.clock.paused if realtime else not self._resumed.is_set()
+        match command.action:
+            case "pause" | "resume":
+                want = command.action == "pause"
+                if paused == want:
+                    return f"already {'paused' if want else 'running'}"
+                if realtime:
+                    self.clock.set(paused=want)
+                    self._send_clock()
+                elif want:
+                    self._resumed.clear()
+                else:
+                    self._resumed.set()
+            case "speed":
+                if not realtime:
+                    return "fast mode runs as fast as it can; speed applies to realtime runs"
+                if command.speed is None:
+                    return "speed needs a value (sim seconds per wall second)"
+                self.clock.set(speed=command.speed)
+                self._send_clock()
+            case "inject":
+                if command.inject is None:
+                    return "inject needs an inject (detect, link, message or policy)"
+                problems = inject_problems(self.loaded, command.inject)
+                if problems:
+                    return "; ".join(problems)
+                self.timeline.live_inject(command.inject, self.now)
+            case "end":
+                self._end_requested = True
+                self._resumed.set()
+        self._wake.set()
+        return None
+
+    async def _answer(self, client: str, cid: str, action: str, *, accepted: bool, reason: str) -> None:
+        result = CommandResult(id=cid, client=client, action=action, accepted=accepted, reason=reason, at=self.now)
+        self.log.info("command", client=client, action=action, accepted=accepted, reason=reason)
+        await self._publish(Publish(self.topics.result(client), result.model_dump_json().encode()))
+
+    def _send_clock(self) -> None:
+        pub = clock_publish(self.topics, self._clock_state())
+        self.transport.send(pub.topic, pub.payload, retain=True)
+        self._record(pub.topic, pub.payload)
+
     # -- the run ----------------------------------------------------------------------------------
 
-    async def run_fast(self) -> ExerciseState:
+    async def run(self) -> ExerciseState:
+        started = monotonic()
         reader = asyncio.create_task(self.transport.run(self._on_message), name="director")
         try:
             await self._connected(reader)
-            await self._fast_rounds()
+            await self._start()
+            if self.mode == "fast":
+                await self._fast_rounds()
+            else:
+                await self._realtime()
+            await self._finish()
         finally:
             if self._journal is not None:
                 self._journal.close()
             await self.transport.close()
             reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            for task in self._commands:
+                task.cancel()
+            await asyncio.gather(reader, *self._commands, return_exceptions=True)
+            self.stats.wall_seconds = monotonic() - started
+        self.log.info(
+            "exercise_ended",
+            rounds=self.stats.rounds,
+            entries=self.stats.entries,
+            wall_seconds=round(self.stats.wall_seconds, 3),
+        )
         return self.state
+
+    async def run_fast(self) -> ExerciseState:
+        """Kept for callers of the first version; same as :meth:`run` in fast mode."""
+        self.mode = "fast"
+        return await self.run()
 
     async def _connected(self, reader: asyncio.Task[None]) -> None:
         waiter = asyncio.create_task(self.transport.wait_connected())
@@ -207,11 +360,10 @@ class Director:
             await self.transport.publish(topic, b"", retain=True)
         self.open_for_joining.set()
 
-    async def _fast_rounds(self) -> None:
-        started = monotonic()
+    async def _start(self) -> None:
         header = JournalHeader(
             exercise=self.exercise,
-            mode="fast",
+            mode=self.mode,
             seed=self.seed,
             scenario_sha256=self.loaded.sha256,
             scenario=self.scenario,
@@ -220,57 +372,95 @@ class Director:
         )
         self._journal = JournalWriter(self.journal_path, header)
         self._recording = True
-        end = self.scenario.end
         await self._publish(self._status("starting"))
-        await self._publish(self.timeline.links_state(self._now))
-        await self._publish(clock_publish(self.topics, self._clock(0, self._now)))
+        await self._publish(self.timeline.links_state(self.now))
+        await self._publish(clock_publish(self.topics, self._clock_state()))
         await self._wait(
-            lambda: self._online >= set(self.agencies) and set(self.rounds.reports) >= set(self.agencies),
+            lambda: self._online() >= set(self.agencies) and set(self.rounds.reports) >= set(self.agencies),
             self.join_timeout,
-            lambda: ExerciseStalled(0, self._now, sorted(set(self.agencies) - self._online), 0, 0),
+            lambda: ExerciseStalled(0, self.now, self._waiting_for(), 0, 0),
         )
+        for agency in sorted(self._presence):
+            if agency in self.rounds.agencies:
+                self._record(self.topics.presence(agency), self._presence[agency])
+        self._phase = "running"
         await self._publish(self._status("running"))
+        if self.mode == "realtime":
+            self.clock.set(now=self.scenario.start, paused=False)
+            self._send_clock()
         self._flush()
+
+    def _waiting_for(self) -> list[str]:
+        return sorted((set(self.agencies) - self._online()) | (set(self.agencies) - set(self.rounds.reports)))
+
+    async def _fast_rounds(self) -> None:
+        end = self.scenario.end
         round_no = 0
-        while True:
+        while not self._end_requested:
+            await self._resumed.wait()
+            if self._end_requested:
+                break
             candidates = [t for t in (self.rounds.next_due(), self.timeline.next_event()) if t is not None]
-            nxt = max(min(candidates), self._now) if candidates else None
+            nxt = max(min(candidates), self._t) if candidates else None
             if nxt is None or nxt > end:
                 break
             round_no += 1
-            self._now = nxt
+            self._t = nxt
             pubs, touched = self.timeline.due(nxt)
             for pub in pubs:
                 await self._publish(pub)
             self.rounds.begin(round_no, nxt, touched)
-            await self._publish(clock_publish(self.topics, self._clock(round_no, nxt)))
+            await self._publish(clock_publish(self.topics, self._clock_state(round_no)))
             await self._wait(
                 self.rounds.complete,
                 self.round_timeout,
                 lambda r=round_no: ExerciseStalled(  # type: ignore[misc]
-                    r, self._now, self.rounds.missing(), self.rounds.in_flight(), self.rounds.unseen()
+                    r, self._t, self.rounds.missing(), self.rounds.in_flight(), self.rounds.unseen()
                 ),
             )
             self._flush()
-        self._now = end
-        await self._publish(clock_publish(self.topics, self._clock(round_no + 1, end)))
-        await self._publish(self._status("ended"))
-        self._flush()
+        if not self._end_requested:
+            self._t = end
         self.stats.rounds = round_no
-        self.stats.wall_seconds = monotonic() - started
-        self.log.info(
-            "exercise_ended",
-            rounds=round_no,
-            entries=self.stats.entries,
-            wall_seconds=round(self.stats.wall_seconds, 3),
-        )
+        await self._publish(clock_publish(self.topics, self._clock_state(round_no + 1)))
 
-    def _clock(self, round_no: int, now: datetime) -> ClockState:
-        return ClockState(
-            mode="fast",
-            round=round_no,
-            now=now,
-            start=self.scenario.start,
-            end=self.scenario.end,
-            injects=dict(sorted(self.timeline.inject_counts.items())),
-        )
+    async def _realtime(self) -> None:
+        end = self.scenario.end
+        while not self._end_requested:
+            now = self.now
+            pubs, _ = self.timeline.due(now)
+            for pub in pubs:
+                await self._publish(pub)
+            if now >= end:
+                break
+            nxt = self.timeline.next_event()
+            target = end if nxt is None else min(nxt, end)
+            self._wake.clear()
+            sleeper = asyncio.create_task(self.clock.sleep_until(target))
+            waker = asyncio.create_task(self._wake.wait())
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            sleeper.cancel()
+            waker.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+        self.clock.set(now=self.now, paused=True)
+        await self._publish(clock_publish(self.topics, self._clock_state()))
+
+    async def _finish(self) -> None:
+        """End the exercise, then ask every agency for its final tally: what it sent to whom and
+        what it received from whom. Every message sent must have been received."""
+        await self._publish(self._status("ended"))
+        self._phase = "ended"
+        self._flush()
+        try:
+            await self._wait(
+                lambda: all(r.final for r in self.rounds.reports.values()) and bool(self.rounds.reports),
+                self.final_timeout,
+                lambda: HotlineError("final tallies missing"),
+            )
+        except HotlineError:
+            self.log.warning(
+                "final_tally_incomplete", missing=[a for a, r in self.rounds.reports.items() if not r.final]
+            )
+        result = tally(self.rounds.reports, self.agencies, self.now)
+        await self._publish(Publish(self.topics.tally, result.model_dump_json().encode()))
+        self._flush()

@@ -6,15 +6,17 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sim.control import ClockState, InjectOrder, LinksState, RoundReport
+from sim.control import ClockState, InjectOrder, LinksState, PairCount, RoundReport, Tally
 from sim.links import Condition, LinkTable
 from sim.nodecore import Publish
 from sim.roster import LinkKey, Roster
-from sim.scenario import Inject, LinkFault, Scenario
+from sim.scenario import Inject, LinkFault, LoadedScenario, Scenario
+from sim.scenario import _check_injects as check_injects
 from sim.topics import Topics
+from sim.yamlsrc import format_loc
 
 
 def _dump(model: Any) -> bytes:
@@ -163,3 +165,26 @@ class Rounds:
 
 def clock_publish(topics: Topics, state: ClockState) -> Publish:
     return Publish(topics.clock, _dump(state), retain=True)
+
+
+def inject_problems(loaded: LoadedScenario, inject: Inject) -> list[str]:
+    """Why a live inject cannot be carried out in this exercise (empty: it can)."""
+    live = inject.model_copy(update={"at": timedelta(0)})
+    probe = loaded.scenario.model_copy(update={"injects": (live,)})
+    return [f"{format_loc(loc[2:])}: {message}" for loc, message in check_injects(probe, loaded.agreement)]
+
+
+def tally(reports: dict[str, RoundReport], agencies: list[str], at: datetime) -> Tally:
+    """Compare each sender's count of what it sent to each recipient with the recipient's count
+    of what it received from that sender."""
+    missing = []
+    sent = received = 0
+    for sender in sorted(reports):
+        for recipient, count in sorted(reports[sender].sent_to.items()):
+            got = reports[recipient].received_from.get(sender, 0) if recipient in reports else 0
+            sent += count
+            received += min(got, count)
+            if got < count:
+                missing.append(PairCount(sender=sender, recipient=recipient, sent=count, received=got))
+    silent = tuple(a for a in agencies if a not in reports or not reports[a].final)
+    return Tally(at=at, sent=sent, received=received, missing=tuple(missing), silent=silent)

@@ -4,6 +4,7 @@ node per agency — each with its own MQTT connection, all talking only through 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ import structlog
 
 from sim.broker import EmbeddedBroker
 from sim.clock import utc_stamp
-from sim.director import Director, EntryCallback, RunStats
+from sim.director import Director, EntryCallback, Mode, RunStats
 from sim.expect import Verdict, check
 from sim.journal import run_dir
-from sim.node import AgencyNode
+from sim.node import AgencyNode, run_key
 from sim.outcome import ExerciseState
 from sim.roster import Roster
 from sim.scenario import LoadedScenario
@@ -38,16 +39,23 @@ class RunResult:
         return all(v.ok for v in self.verdicts)
 
 
-async def run_fast(
+async def run_exercise(
     loaded: LoadedScenario,
     *,
+    mode: Mode = "fast",
+    speed: float = 60.0,
     seed: int | None = None,
     broker: BrokerUrl | None = None,
     out_dir: Path = Path("runs"),
     exercise: str | None = None,
     on_entry: EntryCallback | None = None,
     journal_path: Path | None = None,
+    on_director: Callable[[Director], None] | None = None,
 ) -> RunResult:
+    """Run ``loaded`` to its end with every participant in this process.
+
+    ``on_director`` is called with the director once it is ready for participants (a
+    dashboard attaches there)."""
     scenario = loaded.scenario
     seed = scenario.seed if seed is None else seed
     exercise = exercise or scenario.id
@@ -61,15 +69,26 @@ async def run_fast(
     url = embedded.url if embedded is not None else broker
     assert url is not None
     try:
-        director = Director(url, loaded, roster, exercise, seed, journal, on_entry=on_entry)
-        director_task = asyncio.create_task(director.run_fast(), name="director")
+        director = Director(url, loaded, roster, exercise, seed, journal, mode=mode, speed=speed, on_entry=on_entry)
+        director_task = asyncio.create_task(director.run(), name="director")
         nodes = [
-            AgencyNode(url, roster, agency, exercise, seed, scenario.policy_for(agency))
+            AgencyNode(
+                url,
+                roster,
+                agency,
+                exercise,
+                seed,
+                scenario.policy_for(agency),
+                run=run_key(exercise, loaded.sha256, seed),
+                state_dir=journal.with_suffix(".nodes"),
+            )
             for agency in sorted(roster.agencies)
         ]
         # Nodes join once the director has cleared stale retained state of an earlier run.
         ready = asyncio.create_task(director.open_for_joining.wait())
         await asyncio.wait({director_task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if on_director is not None and ready.done():
+            on_director(director)
         node_tasks: list[asyncio.Task[None]] = []
         try:
             # One at a time: amqtt 0.12 resets a connection that arrives while another client
@@ -95,7 +114,10 @@ async def run_fast(
             state = director_task.result()
         finally:
             ready.cancel()
-            _, pending = await asyncio.wait(node_tasks, timeout=5)
+            if not director_task.done():
+                director_task.cancel()
+                await asyncio.gather(director_task, return_exceptions=True)
+            _, pending = await asyncio.wait(node_tasks, timeout=5) if node_tasks else (set(), set())
             for task in pending:
                 task.cancel()
             await asyncio.gather(*node_tasks, return_exceptions=True)
@@ -103,3 +125,8 @@ async def run_fast(
         if embedded is not None:
             await embedded.stop()
     return RunResult(exercise, journal, state, check(state), director.stats, str(url))
+
+
+async def run_fast(loaded: LoadedScenario, **kwargs: Any) -> RunResult:
+    """Fast (discrete-event) mode: a 72-hour scenario in well under a second."""
+    return await run_exercise(loaded, mode="fast", **kwargs)

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sim.compose import body_from
 from sim.control import InjectOrder, LinksState, RoundReport
 from sim.errors import LocalProtocolError, MalformedMessage
-from sim.links import Fate, LinkTable, decide
+from sim.links import Fate, LinkRow, LinkTable, decide
 from sim.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, decode_envelope, encode
 from sim.observations import (
     BlockedObs,
@@ -34,10 +34,11 @@ from sim.observations import (
     ViolationObs,
     encode_obs,
 )
-from sim.policy import Automaton, Draft
+from sim.policy import Automaton, AutomatonState, Draft
 from sim.protocol import (
     Accepted,
     Action,
+    Book,
     Duplicate,
     Engine,
     Escalate,
@@ -70,6 +71,42 @@ class Publish:
 class _Inbound:
     envelope: Envelope
     topic_sender: str
+
+
+class _HeapEntry(BaseModel):
+    at: datetime
+    cls: int
+    key: str
+    order: int
+    counter: int
+    inbound: _Inbound | None = None
+    inject: InjectOrder | None = None
+    draft: Draft | None = None
+
+
+class NodeState(BaseModel):
+    """Everything a node needs to carry on after a crash: written after every change,
+    reloaded at restart (a few kB)."""
+
+    agency: str
+    run: str
+    session: int = 0
+    now: datetime | None = None
+    seq: int
+    counter: int
+    obs_n: int
+    published: int
+    injects: int
+    sent_to: dict[str, int]
+    received_from: dict[str, int]
+    book: Book
+    automaton: AutomatonState
+    heap: list[_HeapEntry]
+    outbox: dict[str, Envelope]
+    last_from: list[tuple[str, Kind, str]]
+    links: list[LinkRow]
+    rng_policy: Any
+    rng_links: Any
 
 
 class NodeCore:
@@ -135,8 +172,12 @@ class NodeCore:
             times.append(deadline)
         return min(times, default=None)
 
-    def run_until(self, until: datetime) -> list[Publish]:
-        """Handle everything due at or before ``until``, in canonical order."""
+    def run_until(self, until: datetime, *, late: bool = False) -> list[Publish]:
+        """Handle everything due at or before ``until``, in canonical order.
+
+        Each event is handled at its own sim time (fast mode, deterministic). With ``late``
+        (realtime) it is handled *now*, at ``until``: what fell due while this node was paused
+        or down is done when it can be done, and stamped so."""
         while True:
             heap_t = self._heap[0][0] if self._heap else None
             dead_t = self.engine.next_deadline()
@@ -144,19 +185,74 @@ class NodeCore:
             if not candidates or min(candidates) > until:
                 break
             t = min(candidates)
-            self.now = t
+            when = until if late else t
+            self.now = when
             if heap_t is not None and heap_t == t:
                 item = heapq.heappop(self._heap)[-1]
-                self._handle_item(item, t)
+                self._handle_item(item, when)
             else:
-                self._handle(self.engine.advance(t), t)
+                self._handle(self.engine.advance(t), when)
         self.now = until if self.now is None or until > self.now else self.now
         return self._flush()
 
-    def report(self, round_no: int) -> RoundReport:
+    # -- persistence ----------------------------------------------------------------------------
+
+    def snapshot(self, run: str, session: int) -> NodeState:
+        heap = []
+        for at, cls, key, order, counter, item in self._heap:
+            entry = _HeapEntry(at=at, cls=cls, key=key, order=order, counter=counter)
+            if isinstance(item, _Inbound):
+                entry.inbound = item
+            elif isinstance(item, InjectOrder):
+                entry.inject = item
+            else:
+                entry.draft = item
+            heap.append(entry)
+        return NodeState(
+            agency=self.me,
+            run=run,
+            session=session,
+            now=self.now,
+            seq=self.seq,
+            counter=self._counter,
+            obs_n=self._obs_n,
+            published=self.published,
+            injects=self.injects,
+            sent_to=dict(self.sent_to),
+            received_from=dict(self.received_from),
+            book=self.engine.book,
+            automaton=self.auto.state(),
+            heap=heap,
+            outbox=self._outbox,
+            last_from=[(s, k, i) for (s, k), i in sorted(self._last_from.items())],
+            links=self.links.rows(),
+            rng_policy=self.auto.rng.getstate(),
+            rng_links=self._link_rng.getstate(),
+        )
+
+    def restore(self, state: NodeState) -> None:
+        self.now = state.now
+        self.seq, self._counter, self._obs_n = state.seq, state.counter, state.obs_n
+        self.published, self.injects = state.published, state.injects
+        self.sent_to, self.received_from = Counter(state.sent_to), Counter(state.received_from)
+        self.engine.book = state.book
+        self.auto.restore(state.automaton)
+        self._heap = []
+        for e in state.heap:
+            item: Any = e.inbound or e.inject or e.draft
+            self._heap.append((e.at, e.cls, e.key, e.order, e.counter, item))
+        heapq.heapify(self._heap)
+        self._outbox = dict(state.outbox)
+        self._last_from = {(s, k): i for s, k, i in state.last_from}
+        self.links = LinkTable.from_rows(state.links)
+        self.auto.rng.setstate(_rng_state(state.rng_policy))
+        self._link_rng.setstate(_rng_state(state.rng_links))
+
+    def report(self, round_no: int, *, final: bool = False) -> RoundReport:
         return RoundReport(
             agency=self.me,
             round=round_no,
+            final=final,
             next_due=self.next_due(),
             sent_to=dict(sorted(self.sent_to.items())),
             received_from=dict(sorted(self.received_from.items())),
@@ -419,3 +515,9 @@ class NodeCore:
     def _flush(self) -> list[Publish]:
         out, self._out = self._out, []
         return out
+
+
+def _rng_state(value: Any) -> tuple[Any, ...]:
+    """random.Random.getstate() after a JSON round trip (lists back to tuples)."""
+    version, internal, gauss = value
+    return (version, tuple(internal), gauss)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from sim.agreement import Agreement
-from sim.control import ClockState, ExerciseStatus, InjectOrder, LinksState
+from sim.control import ClockState, Command, CommandResult, ExerciseStatus, InjectOrder, LinksState, Tally
 from sim.errors import MalformedMessage
 from sim.journal import Entry
 from sim.ladder import Ladder, LevelChange
@@ -52,8 +52,8 @@ class ObsEvent:
 @dataclass(frozen=True)
 class CtlEvent:
     t: datetime
-    what: str  # clock, links, inject, exercise
-    detail: ClockState | LinksState | InjectOrder | ExerciseStatus
+    what: str  # clock, links, inject, exercise, tally, cmd, result
+    detail: ClockState | LinksState | InjectOrder | ExerciseStatus | Tally | Command | CommandResult
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,10 @@ class ExerciseState:
     links: LinksState | None = None
     clock: ClockState | None = None
     status: ExerciseStatus | None = None
+    #: End-of-run delivery check (every agency's own count of sent and received messages).
+    tally: Tally | None = None
+    #: The director's answers to facilitator commands, in order.
+    commands: list[CommandResult] = field(default_factory=list)
     odd: list[OddEvent] = field(default_factory=list)
     last_t: datetime | None = None
     _ids: dict[str, Envelope] = field(default_factory=dict)
@@ -206,6 +210,16 @@ class ExerciseState:
             case ("exercise",):
                 self.status = ExerciseStatus.model_validate_json(raw)
                 return CtlEvent(t, "exercise", self.status)
+            case ("tally",):
+                self.tally = Tally.model_validate_json(raw)
+                return CtlEvent(t, "tally", self.tally)
+            case ("cmd", _):
+                command = Command.model_validate_json(raw)
+                return CtlEvent(t, "cmd", command)
+            case ("result", _):
+                result = CommandResult.model_validate_json(raw)
+                self.commands.append(result)
+                return CtlEvent(t, "result", result)
             case ("inject", _):
                 order = InjectOrder.model_validate_json(raw)
                 if order.detect is not None:

@@ -58,6 +58,10 @@ class Topics:
     def links(self) -> str:
         return f"{self.root}/ctl/links"
 
+    @property
+    def tally(self) -> str:
+        return f"{self.root}/ctl/tally"
+
     def ready(self, agency: str) -> str:
         return f"{self.root}/ctl/ready/{agency}"
 

@@ -83,7 +83,12 @@ def _payload(value: Any) -> bytes:
 
 
 class Transport:
-    """One MQTT connection of one participant."""
+    """One MQTT connection of one participant.
+
+    Outgoing messages go through one queue and one publisher task, in order. :meth:`send`
+    never waits, so a message handler can publish while the connection is down without
+    blocking the very loop that would reconnect it; :meth:`publish` waits until the broker
+    has the message (PUBACK)."""
 
     def __init__(
         self,
@@ -91,7 +96,7 @@ class Transport:
         client_id: str,
         subscriptions: list[str],
         *,
-        will: Will | None = None,
+        will: Will | Callable[[int], Will] | None = None,
         clean_session: bool = False,
         keepalive: int = 10,
         timeout: float = 5.0,
@@ -106,10 +111,14 @@ class Transport:
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._closing = False
+        self._outbox: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        #: Connections made so far; the n-th connection (1-based) is this object's session n.
         self.connections = 0
 
     def _make_client(self) -> aiomqtt.Client:
-        will = aiomqtt.Will(self.will.topic, self.will.payload, qos=1, retain=self.will.retain) if self.will else None
+        will = self.will(self.connections + 1) if callable(self.will) else self.will
         return aiomqtt.Client(
             self.url.host,
             self.url.port,
@@ -117,7 +126,7 @@ class Transport:
             password=self.url.password,
             identifier=self.client_id,
             clean_session=self.clean_session,
-            will=will,
+            will=aiomqtt.Will(will.topic, will.payload, qos=1, retain=will.retain) if will else None,
             keepalive=self.keepalive,
             timeout=self.timeout,
             socket_options=NODELAY,
@@ -134,67 +143,102 @@ class Transport:
         self,
         handler: Handler,
         *,
-        on_connect: Callable[[], Awaitable[None]] | None = None,
+        on_connect: Callable[[int], Awaitable[None]] | None = None,
         first_attempt_fatal: bool = True,
         first_attempt_window: float = 12.0,
         max_backoff: float = 2.0,
     ) -> None:
         """Connect, subscribe, deliver messages to ``handler``; reconnect until :meth:`close`.
 
-        With ``first_attempt_fatal`` a broker that cannot be reached within
-        ``first_attempt_window`` seconds raises :class:`BrokerUnavailable` instead of retrying
-        forever. (A few retries are needed even on a healthy broker: amqtt 0.12 can reset a
-        connection that arrives while another client subscribes.)"""
+        ``on_connect`` gets the connection number after every (re)connection. With
+        ``first_attempt_fatal`` a broker that cannot be reached within ``first_attempt_window``
+        seconds raises :class:`BrokerUnavailable` instead of retrying forever. (A few retries
+        are needed even on a healthy broker: amqtt 0.12 can reset a connection that arrives
+        while another client subscribes.)"""
+        publisher = asyncio.create_task(self._publisher(), name=f"publish-{self.client_id}")
         backoff = 0.05
         give_up_at = monotonic() + first_attempt_window
-        while not self._closing:
-            try:
-                async with self._make_client() as client:
-                    self._client = client
-                    for topic in self.subscriptions:
-                        await client.subscribe(topic, qos=1)
-                    self.connections += 1
-                    if self.connections > 1:
-                        log.info("reconnected", client=self.client_id, connections=self.connections)
-                    self._connected.set()
-                    backoff = 0.05
-                    if on_connect is not None:
-                        await on_connect()
-                    async for message in client.messages:
-                        await handler(str(message.topic), _payload(message.payload), bool(message.retain))
-            except aiomqtt.MqttError as exc:
-                self._connected.clear()
-                self._client = None
-                if self._closing:
-                    return
-                if self.connections == 0 and first_attempt_fatal and monotonic() >= give_up_at:
-                    raise BrokerUnavailable(str(self.url), str(exc)) from exc
-                log.warning("connection_lost", client=self.client_id, error=str(exc), retry_in=backoff)
-                await pause(backoff)
-                backoff = min(backoff * 2, max_backoff)
-            finally:
-                self._connected.clear()
-                self._client = None
+        try:
+            while not self._closing:
+                try:
+                    async with self._make_client() as client:
+                        self._client = client
+                        for topic in self.subscriptions:
+                            await client.subscribe(topic, qos=1)
+                        self.connections += 1
+                        if self.connections > 1:
+                            log.info("reconnected", client=self.client_id, connections=self.connections)
+                        self._connected.set()
+                        backoff = 0.05
+                        if on_connect is not None:
+                            await on_connect(self.connections)
+                        async for message in client.messages:
+                            await handler(str(message.topic), _payload(message.payload), bool(message.retain))
+                except aiomqtt.MqttError as exc:
+                    self._connected.clear()
+                    self._client = None
+                    if self._closing:
+                        return
+                    if self.connections == 0 and first_attempt_fatal and monotonic() >= give_up_at:
+                        raise BrokerUnavailable(str(self.url), str(exc)) from exc
+                    log.warning("connection_lost", client=self.client_id, error=str(exc), retry_in=backoff)
+                    await pause(backoff)
+                    backoff = min(backoff * 2, max_backoff)
+                finally:
+                    self._connected.clear()
+                    self._client = None
+        finally:
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
 
-    async def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 1) -> None:
-        """Publish once connected; across a reconnect the publish is retried (QoS 1 is
-        at-least-once anyway, and every receiver handles a message id once)."""
+    def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Queue a QoS 1 publish; returns at once. Order is kept."""
+        self._idle.clear()
+        self._outbox.put_nowait(_Outgoing(topic, payload, retain, None))
+
+    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Queue a QoS 1 publish and wait until the broker acknowledged it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._idle.clear()
+        self._outbox.put_nowait(_Outgoing(topic, payload, retain, done))
+        await done
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until everything queued so far has been acknowledged by the broker."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _publisher(self) -> None:
         while True:
-            await self._connected.wait()
-            client = self._client
-            if client is None:
-                continue
-            try:
-                await client.publish(topic, payload, qos=qos, retain=retain)
-            except aiomqtt.MqttError as exc:
-                if self._closing:
-                    raise
-                log.warning("publish_retry", client=self.client_id, topic=topic, error=str(exc))
-                self._connected.clear()
-                await pause(0.05)
-                continue
-            return
+            item = await self._outbox.get()
+            while True:
+                await self._connected.wait()
+                client = self._client
+                if client is None:
+                    await pause(0.01)
+                    continue
+                try:
+                    await client.publish(item.topic, item.payload, qos=1, retain=item.retain)
+                except aiomqtt.MqttError as exc:
+                    # Repeated once the connection is back (the reader notices a lost connection
+                    # and reconnects): QoS 1 is at-least-once anyway, and every receiver handles
+                    # a message id once.
+                    log.warning("publish_retry", client=self.client_id, topic=item.topic, error=str(exc))
+                    await pause(0.05)
+                    continue
+                break
+            if item.done is not None and not item.done.done():
+                item.done.set_result(None)
+            if self._outbox.empty():
+                self._idle.set()
 
     async def close(self) -> None:
         """Stop :meth:`run` (the caller cancels its task after publishing a clean goodbye)."""
         self._closing = True
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    topic: str
+    payload: bytes
+    retain: bool
+    done: asyncio.Future[None] | None

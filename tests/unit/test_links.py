@@ -47,12 +47,10 @@ def test_stream_is_deterministic_and_independent_per_label() -> None:
 
 def test_decide_is_deterministic_for_a_seed() -> None:
     lossy = Condition(up=True, latency=minutes(2), loss=0.3, duplicate=0.3)
-    run = [decide(lossy, stream(42, "links", "x")) for _ in range(1)]
     rng_a, rng_b = stream(42, "links", "x"), stream(42, "links", "x")
     seq_a = [decide(lossy, rng_a) for _ in range(200)]
     seq_b = [decide(lossy, rng_b) for _ in range(200)]
     assert seq_a == seq_b
-    assert seq_a[0] == run[0]
     assert len({d.fate for d in seq_a}) == 3  # a mix of fates, not a constant
     other = stream(43, "links", "x")
     assert [decide(lossy, other) for _ in range(200)] != seq_a

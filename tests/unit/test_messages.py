@@ -275,3 +275,24 @@ def test_datetimes_survive_round_trip_exactly() -> None:
     moment = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
     env = envelope(Kind.GOODWILL, sent_at=moment)
     assert decode_envelope(encode(env)).sent_at == moment
+
+
+@pytest.mark.xfail(
+    reason=(
+        "BUG: sim/messages.py decode_envelope validates with strict=False, so wrong JSON types are "
+        "coerced instead of rejected ('seq': '5', 'severity': 3.0, 'suspected_malicious': 'yes'), "
+        "against the module's 'wrong types are errors'; strict JSON validation accepts every valid kind"
+    ),
+    strict=True,
+)
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [(("seq",), "5"), (("severity",), 3.0), (("body", "suspected_malicious"), "yes"), (("body", "cross_border"), 1)],
+)
+def test_wrong_json_types_are_not_coerced(path: tuple[str, ...], value: Any) -> None:
+    data = _valid_dict()
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    assert _decode_error(data).reason is RejectReason.MALFORMED

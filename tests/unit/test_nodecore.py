@@ -322,3 +322,28 @@ def test_observations_are_json_objects_with_agency_and_time() -> None:
             data = json.loads(publish.payload)
             assert data["agency"] == publish.topic.rsplit("/", 1)[1]
             assert data["at"].endswith("Z")
+
+
+@pytest.mark.xfail(
+    reason=(
+        "BUG: sim/policy.py: an answer lost on the link is never repeated when the counterpart retries "
+        "(the re-answer meets a MET obligation and Automaton.still_wanted drops it), so the sender "
+        "escalates although the recipient answered"
+    ),
+    strict=True,
+)
+def test_a_lost_answer_is_repeated_when_the_sender_retries() -> None:
+    net = _pair()
+    bb = net.cores["bb-cert"]
+    clean = bb.links.rows()
+    lossy = [r if r.channel != "cert" else r.model_copy(update={"loss": 1.0}) for r in clean]
+    bb.on_links(LinksState(at=T0, links=tuple(lossy)))
+    net.run(T0 + minutes(30))  # the warning arrives, the ACK is lost
+    assert [o.fate for o in net.observations("bb-cert") if isinstance(o, LinkObs)] == [Fate.LOST]
+    bb.on_links(LinksState(at=T0 + minutes(30), links=tuple(clean)))
+    net.run(T0 + hours(6))
+    acks = [m for m in net.messages() if m.kind is Kind.ACK]
+    assert len(acks) == 1  # the repeated answer, to the retry
+    expectation = [o for o in net.observations("aa-cert") if isinstance(o, ExpectationObs)]
+    assert [o.status for o in expectation] == [Status.OPEN, Status.MET]
+    assert not any(isinstance(o, EscalationObs) for o in net.observations("aa-cert"))

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from sim.expect import Verdict, check
 from sim.journal import Entry
 from sim.links import Fate
-from sim.messages import Ack, Envelope, Kind, RequestInfo, encode
+from sim.messages import Ack, CheckDepth, CommCheckReply, Envelope, Kind, RequestInfo, encode
 from sim.observations import LinkObs, ObligationObs, encode_obs
 from sim.outcome import CtlEvent, ExerciseState, MessageEvent, ObsEvent, OddEvent, PresenceEvent
 from sim.protocol import Obligation, Status
@@ -318,3 +318,113 @@ def test_verdicts_follow_the_scenario_order() -> None:
         {"obligations_met": {"kind": "EARLY_WARNING", "within": "1h"}},
     )
     assert [v.ok for v in check(state)] == [True, False, True]
+
+
+def test_domestic_traffic_is_no_notice_and_no_acknowledgement() -> None:
+    state = ExerciseState(_scenario(), agreement(), EXERCISE)
+    home_warning = envelope(
+        Kind.EARLY_WARNING, recipient="aa-nrrc", channel="domestic", sent_at=T0 + minutes(5), msg_id="aa-cert-50"
+    )
+    home_ack = envelope(
+        Ack(received_at=T0),
+        sender="aa-nrrc",
+        recipient="aa-cert",
+        channel="domestic",
+        ref="aa-cert-50",
+        sent_at=T0 + minutes(10),
+        msg_id="aa-nrrc-50",
+    )
+    for entry in [_msg(home_warning), _msg(home_ack), *_journal()]:
+        state.apply(entry)
+    stats = state.incidents["INC-1"]
+    assert stats.first_notice_at == WARNING.sent_at
+    assert stats.first_ack_at == ACK.sent_at
+    assert stats.messages == 5
+
+
+# -- the counting and timing expectations -------------------------------------------------------------
+
+
+def test_final_level() -> None:
+    ok = _verdict({"final_level": {"incident": "INC-1", "at_most": 2}})
+    assert ok.ok
+    bad = _verdict({"final_level": {"incident": "INC-1", "at_most": 1}})
+    assert not bad.ok
+    assert "ends at 2 FORMAL INQUIRY" in bad.found
+    assert "T+03:00" in bad.found
+    assert INQUIRY.id in bad.found
+
+
+def test_obligation_count() -> None:
+    met = _verdict({"obligation_count": {"kind": "EARLY_WARNING", "status": "met", "at_least": 1}})
+    assert met.ok
+    assert met.found.startswith("1 of 1")
+    too_slow = _verdict(
+        {"obligation_count": {"kind": "EARLY_WARNING", "status": "met", "within": "10m", "at_least": 1}}
+    )
+    assert not too_slow.ok
+    assert too_slow.found.startswith("0 of 1")
+    assert "met after 20m" in too_slow.found
+    missed = _verdict({"obligation_count": {"kind": "REQUEST_INFO", "status": "missed", "at_most": 0}})
+    assert not missed.ok
+    assert f"bb-nrrc for {INQUIRY.id} (opened T+03:15): missed" in missed.found
+
+
+def test_message_count_counts_first_copies() -> None:
+    one = _verdict({"messages": {"kind": "EARLY_WARNING", "sender": "aa-cert", "at_least": 1, "at_most": 1}})
+    assert one.ok  # the duplicate copy on the wire is not a second message
+    assert one.found == f"1 sent: {WARNING.id} EARLY_WARNING aa-cert→bb-cert at T+01:10"
+    two = _verdict({"messages": {"channel": "cert", "at_least": 3}})
+    assert not two.ok
+    assert two.found.startswith("2 sent: ")
+    none = _verdict({"messages": {"channel": "leaders", "at_most": 0}})
+    assert none.ok
+    assert none.found == "0 sent"
+
+
+def test_notified_within() -> None:
+    ok = _verdict({"notified": {"incident": "INC-1", "within": "1h"}})
+    assert ok.ok
+    assert "detected T+01:00, notified T+01:10 after 10m" in ok.found
+    assert WARNING.id in ok.found
+    late = _verdict({"notified": {"incident": "INC-1", "within": "5m"}})
+    assert not late.ok
+
+
+def test_notified_never_detected() -> None:
+    state = ExerciseState(_scenario({"notified": {"incident": "INC-1", "within": "1h"}}), agreement(), EXERCISE)
+    (verdict,) = check(state)
+    assert not verdict.ok
+    assert "never detected" in verdict.found
+
+
+def test_check_depth() -> None:
+    state = ExerciseState(_scenario({"check_depth": {"depth": 3, "at_least": 2}}), agreement(), EXERCISE)
+    check_msg = envelope(Kind.COMM_CHECK, incident=None, msg_id="aa-cert-70", seq=70)
+    replies = [
+        envelope(
+            CommCheckReply(depth=depth),
+            sender=sender,
+            recipient="aa-cert",
+            channel=channel,
+            ref="aa-cert-70",
+            incident=None,
+            msg_id=f"{sender}-70",
+        )
+        for sender, channel, depth in [
+            ("bb-cert", "cert", CheckDepth.AUTHORITY),
+            ("bb-nrrc", "nrrc", CheckDepth.ACKNOWLEDGED),
+        ]
+    ]
+    for env in (check_msg, *replies):
+        state.apply(_msg(env))
+    (verdict,) = check(state)
+    assert not verdict.ok
+    assert verdict.found == "1 of 2 that answered; shallower: bb-nrrc"
+
+
+def test_bounds_must_be_consistent() -> None:
+    with pytest.raises(ValidationError, match="at_least is more than at_most"):
+        Expectation.model_validate({"messages": {"at_least": 3, "at_most": 1}})
+    with pytest.raises(ValidationError, match="give at_least and/or at_most"):
+        Expectation.model_validate({"messages": {"kind": "ACK"}})

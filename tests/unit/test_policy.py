@@ -459,3 +459,38 @@ def test_route_prefers_the_lowest_tier_that_carries_the_kind() -> None:
     assert two_links.route("aa-cert", "bb-cert", Kind.EARLY_WARNING) == LinkKey.of("cert", "aa-cert", "bb-cert")
     assert two_links.route("bb-cert", "aa-cert", Kind.WARNING) == LinkKey.of("nrrc", "aa-cert", "bb-cert")
     assert two_links.route("aa-cert", "bb-cert", Kind.REFERRAL) is None
+
+
+def test_a_matter_is_raised_and_referred_up_once_per_reason() -> None:
+    nrrc = _agent("aa-nrrc", escalation_threshold=3)
+    referral = Referral(reason=ReferralReason.SEVERITY, counterpart_state="bb", summary="s")
+    first = envelope(referral, sender="aa-cert", recipient="aa-nrrc", channel="domestic", arrives_at=T0, severity=3)
+    assert _kinds(nrrc.receive(first)) == [(Kind.REQUEST_INFO, "bb-nrrc"), (Kind.REFERRAL, "aa-leader")]
+    again = first.model_copy(update={"id": "aa-cert-2", "seq": 2, "severity": 4})
+    assert nrrc.receive(again) == []
+    denial = first.model_copy(
+        update={"id": "aa-cert-3", "seq": 3, "body": referral.model_copy(update={"reason": ReferralReason.DENIAL})}
+    )
+    assert _kinds(nrrc.receive(denial)) == [(Kind.REFERRAL, "aa-leader")]  # a new reason goes up
+
+
+@pytest.mark.xfail(
+    reason=(
+        "BUG: sim/policy.py Automaton._accepted drafts a fresh answer when the counterpart repeats a "
+        "message we already answered ('our answer was lost. Answer again.'), but the draft meets the "
+        "MET obligation and still_wanted() drops every draft whose obligation is not OPEN or MISSED, "
+        "so the second answer is never sent"
+    ),
+    strict=True,
+)
+def test_a_repeat_of_something_we_answered_is_answered_again() -> None:
+    agent = _agent("bb-cert", reliability=1.0)
+    warning = envelope(Kind.EARLY_WARNING, arrives_at=T0 + minutes(2))
+    (ack,) = agent.receive(warning)
+    sent = envelope(ack.body, sender="bb-cert", recipient="aa-cert", ref=warning.id, sent_at=ack.at)
+    agent.engine.sent(sent, ack.at, minutes(4))  # the ACK left, and was lost on the way
+    assert agent.auto.still_wanted(ack, agent.engine.book.obligations) is False  # it is done
+    retry = envelope(Kind.EARLY_WARNING, ref=warning.id, seq=2, arrives_at=T0 + minutes(66))
+    (again,) = agent.receive(retry)
+    assert (again.kind, again.ref) == (Kind.ACK, retry.id)
+    assert agent.auto.still_wanted(again, agent.engine.book.obligations) is True

@@ -140,23 +140,31 @@ def test_first_problem_wins() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides",
-    [{"recipient": "bb-nrrc"}, {"exercise": "other"}, {"channel": "pigeon"}, {"ref": "nothing-we-sent"}],
+    ("overrides", "topic_sender", "reason"),
+    [
+        ({"recipient": "bb-nrrc"}, "aa-cert", RejectReason.WRONG_RECIPIENT),
+        ({"exercise": "other"}, "aa-cert", RejectReason.WRONG_EXERCISE),
+        ({"channel": "pigeon"}, "aa-cert", RejectReason.UNKNOWN_CHANNEL),
+        ({"channel": "nrrc"}, "aa-cert", RejectReason.NO_LINK),
+        ({}, "aa-nrrc", RejectReason.SENDER_MISMATCH),
+    ],
 )
-def test_a_protocol_error_is_never_answered_with_one(overrides: dict[str, Any]) -> None:
+def test_a_protocol_error_is_never_answered_with_one(
+    overrides: dict[str, Any], topic_sender: str, reason: RejectReason
+) -> None:
     env = envelope(Kind.PROTOCOL_ERROR, **overrides)
-    actions = _engine().receive(env, T0, env.sender)
-    if "ref" in overrides:  # PROTOCOL_ERROR is not an answer kind: it is accepted
-        assert isinstance(actions[0], Accepted)
-        return
-    rejected = _only(actions, Rejected)
+    rejected = _only(_engine().receive(env, T0, topic_sender), Rejected)
+    assert rejected.reason is reason
     assert rejected.reply_to is None
+    # the same problem in any other kind is answered
+    other = envelope(Kind.GOODWILL, **overrides)
+    assert _only(_engine().receive(other, T0, topic_sender), Rejected).reply_to == topic_sender
 
 
 def test_a_valid_protocol_error_is_accepted_and_obliges_nothing() -> None:
     engine = _engine()
-    actions = engine.receive(envelope(Kind.PROTOCOL_ERROR, incident=None), T0, "aa-cert")
-    assert [type(a) for a in actions] == [Accepted]
+    actions = engine.receive(envelope(Kind.PROTOCOL_ERROR, incident=None, ref="anything"), T0, "aa-cert")
+    assert [type(a) for a in actions] == [Accepted]  # not an answer kind: its ref is not checked
 
 
 def test_screen_checks_identity_only() -> None:

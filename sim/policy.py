@@ -710,9 +710,12 @@ class Automaton:
         relaying = body.reason in (ReferralReason.LINK_DOWN, ReferralReason.NO_ROUTE)
         if relaying and body.relay_kind is not None and counterpart:
             channel, agency = counterpart
-            if channel in view.relayed:
+            # Each refused message is relayed once per channel (a repeat of the same referral is
+            # not); later refused messages on the same incident are relayed too.
+            key = f"{channel}:{body.original}" if body.original else channel
+            if key in view.relayed:
                 return []
-            view.relayed.append(channel)
+            view.relayed.append(key)
             allowed = self.roster.channel(channel).kinds
             reason = f"relay for {env.sender} ({body.reason.value.lower().replace('_', ' ')})"
             if body.relay_body is not None and body.relay_body.kind in allowed:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.agreement import LEVEL_COUNT, Agreement, find_agreement, load_agreement
 from sim.compose import scripted_body
@@ -33,6 +33,16 @@ from sim.paths import shipped_dir
 from sim.yamlsrc import Loc, SourceMap, format_loc, load_model
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _depth_in(value: Any) -> Any:
+    if isinstance(value, str) and value.upper() in CheckDepth.__members__:
+        return CheckDepth[value.upper()]
+    return value
+
+
+#: A check depth written by name (RECEIVED, ACKNOWLEDGED, AUTHORITY) or number (1-3).
+Depth = Annotated[CheckDepth, BeforeValidator(_depth_in)]
 DelayRange = tuple[Duration, Duration]
 
 
@@ -89,7 +99,7 @@ class Policy(_Spec):
     #: Severity at or above which the agency takes a matter up its domestic chain.
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] = 3
     #: How far a communication check addressed to this agency gets.
-    check_depth: CheckDepth = CheckDepth.AUTHORITY
+    check_depth: Depth = CheckDepth.AUTHORITY
     #: Probability of pre-notifying a planned operation when the agreement does not oblige it
     #: (a courtesy notice); where it is obligatory the agency notifies with ``reliability``.
     courtesy_notice: Probability = 0.2
@@ -114,7 +124,7 @@ class PolicyPatch(_Spec):
     late_answers: Probability | None = None
     disposition: Disposition | None = None
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] | None = None
-    check_depth: CheckDepth | None = None
+    check_depth: Depth | None = None
     courtesy_notice: Probability | None = None
 
     def apply(self, base: Policy) -> Policy:
@@ -316,7 +326,7 @@ class MessageCount(Bounds):
 class CheckDepthCount(Bounds):
     """How many agencies answered a communication check at ``depth`` or deeper."""
 
-    depth: CheckDepth
+    depth: Depth
 
 
 class Notified(_Spec):

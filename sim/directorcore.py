@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sim.control import ClockState, InjectOrder, LinksState, PairCount, RoundReport, Tally
-from sim.links import Condition, LinkTable
+from sim.links import LinkTable
 from sim.nodecore import Publish
-from sim.roster import LinkKey, Roster
+from sim.roster import Roster
 from sim.scenario import Inject, LinkFault, LoadedScenario, Scenario
 from sim.scenario import _check_injects as check_injects
 from sim.topics import Topics
@@ -30,7 +30,7 @@ class _Event:
     kind: str = field(compare=False)
     inject: Inject | None = field(compare=False, default=None)
     fault: LinkFault | None = field(compare=False, default=None)
-    before: dict[LinkKey, Condition] | None = field(compare=False, default=None)
+    fault_id: int | None = field(compare=False, default=None)
 
 
 class Timeline:
@@ -71,18 +71,16 @@ class Timeline:
         while self._events and self._events[0].at <= until:
             event = heapq.heappop(self._events)
             if event.kind == "revert":
-                assert event.fault is not None
-                assert event.before is not None
-                self.links.revert(event.fault, event.before)
-                links_changed = links_changed or bool(event.before)
+                assert event.fault_id is not None
+                links_changed = self.links.end(event.fault_id) or links_changed
                 continue
             inject = event.inject
             assert inject is not None
             if inject.link is not None:
-                before = self.links.apply(inject.link)
-                links_changed = links_changed or bool(before)
-                if inject.link.for_ is not None:
-                    self._add(event.at + inject.link.for_, "revert", fault=inject.link, before=before)
+                fault_id = self.links.apply(inject.link)
+                links_changed = links_changed or bool(self.links.keys_for(inject.link))
+                if inject.link.for_ is not None and fault_id is not None:
+                    self._add(event.at + inject.link.for_, "revert", fault=inject.link, fault_id=fault_id)
                 continue
             agency = self._target(inject)
             self.inject_counts[agency] += 1

@@ -1,5 +1,5 @@
 """Durations and relative times as scenario authors write them: ``90s``, ``45m``, ``1h30m``,
-``3d``, and inject times ``+HH:MM`` (or ``+D:HH:MM``, ``+HH:MM:SS``)."""
+``3d``, and inject times ``+HH:MM`` or ``+HH:MM:SS`` (hours may pass 24: ``+72:00``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
-_OFFSET = re.compile(r"^\+(?:(\d+):)?(\d{1,3}):(\d{2})(?::(\d{2}))?$")
+_OFFSET = re.compile(r"^\+(\d{1,4}):(\d{2})(?::(\d{2}))?$")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -28,10 +28,10 @@ def parse_offset(text: str) -> timedelta:
     match = _OFFSET.match(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a relative time (write +HH:MM, e.g. +02:30 or +48:00)")
-    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     if minutes >= 60 or seconds >= 60:
         raise ValueError(f"{text!r}: minutes and seconds must be below 60")
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:
@@ -65,7 +65,9 @@ def format_sim_time(moment: datetime) -> str:
 def _duration_in(value: Any) -> Any:
     if isinstance(value, str):
         return parse_duration(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration (write e.g. 90s, 45m, 1h30m, 3d)")  # noqa: TRY004
+    if isinstance(value, int | float):
         # pydantic turns ValueError (not TypeError) into a located validation error
         raise ValueError(f"{value!r} has no unit (write e.g. {value}m or {value}h)")  # noqa: TRY004
     return value
@@ -74,6 +76,8 @@ def _duration_in(value: Any) -> Any:
 def _offset_in(value: Any) -> Any:
     if isinstance(value, str):
         return parse_offset(value)
+    if isinstance(value, int | float):  # YAML reads `at: +26` or `at: 90` as a number
+        raise ValueError(f"{value!r} is not a relative time (write +HH:MM in quotes, e.g. \"+02:30\")")  # noqa: TRY004
     return value
 
 

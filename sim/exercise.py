@@ -91,27 +91,8 @@ async def run_exercise(
             on_director(director)
         node_tasks: list[asyncio.Task[None]] = []
         try:
-            # One at a time: amqtt 0.12 resets a connection that arrives while another client
-            # is subscribing (it iterates its subscription table across an await).
-            for node in nodes:
-                task = asyncio.create_task(node.run(), name=f"node-{node.agency}")
-                node_tasks.append(task)
-                joined = asyncio.create_task(node.transport.wait_connected())
-                await asyncio.wait({task, joined, director_task}, return_when=asyncio.FIRST_COMPLETED)
-                joined.cancel()
-                if task.done() or director_task.done():
-                    break
-            # A node that dies (cannot connect, crashes) ends the run at once, with its error,
-            # rather than leaving the director to time out waiting for it.
-            waiting: set[asyncio.Task[Any]] = {director_task, *node_tasks}
-            while director_task in waiting:
-                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                failed = [t for t in done if t is not director_task and t.exception() is not None]
-                if failed:
-                    director_task.cancel()
-                    await asyncio.gather(director_task, return_exceptions=True)
-                    raise failed[0].exception()  # type: ignore[misc]
-            state = director_task.result()
+            await _start_nodes(nodes, node_tasks, director_task)
+            state = await _supervise(director_task, node_tasks)
         finally:
             ready.cancel()
             if not director_task.done():
@@ -125,6 +106,35 @@ async def run_exercise(
         if embedded is not None:
             await embedded.stop()
     return RunResult(exercise, journal, state, check(state), director.stats, str(url))
+
+
+async def _start_nodes(
+    nodes: list[AgencyNode], tasks: list[asyncio.Task[None]], director: asyncio.Task[ExerciseState]
+) -> None:
+    """One at a time: amqtt 0.12 resets a connection that arrives while another client is
+    subscribing (it iterates its subscription table across an await)."""
+    for node in nodes:
+        task = asyncio.create_task(node.run(), name=f"node-{node.agency}")
+        tasks.append(task)
+        joined = asyncio.create_task(node.transport.wait_connected())
+        await asyncio.wait({task, joined, director}, return_when=asyncio.FIRST_COMPLETED)
+        joined.cancel()
+        if task.done() or director.done():
+            return
+
+
+async def _supervise(director: asyncio.Task[ExerciseState], nodes: list[asyncio.Task[None]]) -> ExerciseState:
+    """Wait for the director; a node that dies (cannot connect, crashes) ends the run at once,
+    with its error, rather than leaving the director to time out waiting for it."""
+    waiting: set[asyncio.Task[Any]] = {director, *nodes}
+    while director in waiting:
+        done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not director and t.exception() is not None]
+        if failed:
+            director.cancel()
+            await asyncio.gather(director, return_exceptions=True)
+            raise failed[0].exception()  # type: ignore[misc]
+    return director.result()
 
 
 async def run_fast(loaded: LoadedScenario, **kwargs: Any) -> RunResult:

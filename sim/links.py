@@ -79,10 +79,15 @@ class LinkRow(BaseModel):
 
 
 class LinkTable:
-    """Current condition of every link; faults change it and can be reverted."""
+    """Current condition of every link: the scenario's base latency with the active faults laid
+    over it in the order they began. Ending a fault recomputes from what is still active, so
+    overlapping faults (an 8-hour outage inside a 2-hour one) end correctly."""
 
     def __init__(self, base: dict[LinkKey, timedelta]) -> None:
-        self._now = {key: Condition(up=True, latency=lat) for key, lat in base.items()}
+        self._base = {key: Condition(up=True, latency=lat) for key, lat in base.items()}
+        self._now = dict(self._base)
+        self._faults: dict[int, tuple[LinkFault, tuple[LinkKey, ...]]] = {}
+        self._next = 0
 
     def get(self, key: LinkKey) -> Condition | None:
         return self._now.get(key)
@@ -94,40 +99,38 @@ class LinkTable:
             keys = [k for k in keys if k == wanted]
         return keys
 
-    def apply(self, fault: LinkFault) -> dict[LinkKey, Condition]:
-        """Apply a fault; returns the previous conditions of the links it changed."""
-        before: dict[LinkKey, Condition] = {}
-        for key in self.keys_for(fault):
-            old = self._now[key]
-            before[key] = old
-            match fault.fault:
-                case FaultKind.DOWN:
-                    new = replace(old, up=False)
-                case FaultKind.UP:
-                    new = replace(old, up=True)
-                case FaultKind.LATENCY:
-                    assert fault.latency is not None
-                    new = replace(old, latency=fault.latency)
-                case FaultKind.LOSS:
-                    new = replace(old, loss=fault.rate or 0.0)
-                case FaultKind.DUPLICATE:
-                    new = replace(old, duplicate=fault.rate or 0.0)
-            self._now[key] = new
-        return before
+    def apply(self, fault: LinkFault) -> int | None:
+        """Lay a fault over the links it names; returns its id for :meth:`end` (None when it
+        names no link of this agreement). ``up`` ends the outages of those links instead."""
+        keys = tuple(self.keys_for(fault))
+        if not keys:
+            return None
+        if fault.fault is FaultKind.UP:
+            for fid, (active, touched) in list(self._faults.items()):
+                if active.fault is FaultKind.DOWN and set(touched) & set(keys):
+                    del self._faults[fid]
+            self._recompute(keys)
+            return None
+        self._next += 1
+        self._faults[self._next] = (fault, keys)
+        self._recompute(keys)
+        return self._next
 
-    def revert(self, fault: LinkFault, before: dict[LinkKey, Condition]) -> None:
-        """Undo ``fault``'s own field on the links it changed (other faults stay)."""
-        for key, old in before.items():
-            now = self._now[key]
-            match fault.fault:
-                case FaultKind.DOWN | FaultKind.UP:
-                    self._now[key] = replace(now, up=old.up)
-                case FaultKind.LATENCY:
-                    self._now[key] = replace(now, latency=old.latency)
-                case FaultKind.LOSS:
-                    self._now[key] = replace(now, loss=old.loss)
-                case FaultKind.DUPLICATE:
-                    self._now[key] = replace(now, duplicate=old.duplicate)
+    def end(self, fault_id: int) -> bool:
+        """End a fault (its ``for:`` ran out). False if it had already ended."""
+        entry = self._faults.pop(fault_id, None)
+        if entry is None:
+            return False
+        self._recompute(entry[1])
+        return True
+
+    def _recompute(self, keys: tuple[LinkKey, ...]) -> None:
+        for key in keys:
+            condition = self._base[key]
+            for fault, touched in self._faults.values():  # in the order they began
+                if key in touched:
+                    condition = _overlay(condition, fault)
+            self._now[key] = condition
 
     def rows(self) -> list[LinkRow]:
         return [
@@ -137,6 +140,23 @@ class LinkTable:
 
     @classmethod
     def from_rows(cls, rows: list[LinkRow]) -> LinkTable:
+        """The conditions as published (nodes follow the director's table, faults included)."""
         table = cls({})
-        table._now = {row.key: row.condition for row in rows}
+        table._base = {row.key: row.condition for row in rows}
+        table._now = dict(table._base)
         return table
+
+
+def _overlay(condition: Condition, fault: LinkFault) -> Condition:
+    match fault.fault:
+        case FaultKind.DOWN:
+            return replace(condition, up=False)
+        case FaultKind.LATENCY:
+            assert fault.latency is not None
+            return replace(condition, latency=fault.latency)
+        case FaultKind.LOSS:
+            return replace(condition, loss=fault.rate or 0.0)
+        case FaultKind.DUPLICATE:
+            return replace(condition, duplicate=fault.rate or 0.0)
+        case FaultKind.UP:
+            return replace(condition, up=True)

@@ -119,7 +119,6 @@ class RejectReason(enum.StrEnum):
     UNKNOWN_REF = "UNKNOWN_REF"
     MISSING_REF = "MISSING_REF"
     MISSING_INCIDENT = "MISSING_INCIDENT"
-    TIME_TRAVEL = "TIME_TRAVEL"
 
 
 class ReferralReason(enum.StrEnum):
@@ -332,7 +331,7 @@ def encode(envelope: Envelope) -> bytes:
 def decode_envelope(payload: bytes | str) -> Envelope:
     """Validate untrusted bytes into an Envelope, or raise :class:`MalformedMessage`."""
     try:
-        return _ENVELOPE.validate_json(payload, strict=False)
+        return _ENVELOPE.validate_json(payload, strict=True)
     except ValidationError as exc:
         reason = RejectReason.MALFORMED
         for err in exc.errors():

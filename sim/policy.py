@@ -109,6 +109,8 @@ class IncidentView(BaseModel):
     relayed: list[str] = Field(default_factory=list)
     #: Domestic agencies we exchanged messages with about it.
     partners: list[str] = Field(default_factory=list)
+    #: Foreign channels on which we closed the matter after our chain stood down.
+    closed_on: list[str] = Field(default_factory=list)
 
 
 class Notice(BaseModel):
@@ -237,7 +239,7 @@ class Automaton:
             channel, agency = counterpart
             drafts.append(self._early_warning(view, agency, channel, at, now))
         if state is not None and (counterpart is None or view.severity >= self.policy.escalation_threshold):
-            reason = ReferralReason.SEVERITY if counterpart else ReferralReason.NO_ANSWER
+            reason = ReferralReason.SEVERITY if counterpart else ReferralReason.NO_ROUTE
             drafts.extend(self._refer_up(view, reason, at, note="detected"))
         return drafts
 
@@ -532,7 +534,10 @@ class Automaton:
         elif isinstance(body, ProvideInfo) and env.incident and not self._domestic(env.sender):
             drafts.extend(self._weigh_answer(env, body, now))
         elif isinstance(body, StandDown) and env.incident:
-            self._view(env.incident).closed = True
+            view = self._view(env.incident)
+            view.closed = True
+            if self._domestic(env.sender):
+                drafts.extend(self._close_abroad(view, body, now))
         elif isinstance(body, Warning | RequestInfo | ConsultRequest) and not self._domestic(env.sender):
             drafts.extend(self._customary_answer(env, now))
         return drafts
@@ -580,7 +585,9 @@ class Automaton:
         ref = repeat.id if repeat is not None else ob.trigger
         severity = self._view(ob.incident).severity if ob.incident else 0
         body = self._answer_body(kind, ob.trigger_kind, now, at)
-        self.pending.add(ob.id)
+        again = repeat is not None and ob.status is Status.MET
+        if not again:
+            self.pending.add(ob.id)
         return [
             Draft(
                 at,
@@ -591,8 +598,9 @@ class Automaton:
                 ref=ref,
                 severity=severity,
                 channel=ob.channel,
-                reason=f"answer {ob.trigger_kind.value}",
-                meets=ob.id,
+                reason=f"answer {ob.trigger_kind.value}" + (" again (ours was lost)" if again else ""),
+                # A repeated answer is for an obligation already met: it must not be dropped as done.
+                meets=None if again else ob.id,
             )
         ]
 
@@ -692,6 +700,34 @@ class Automaton:
         if body.position is Position.DENY and view.severity >= self.policy.escalation_threshold:
             return self._refer_up(view, ReferralReason.DENIAL, now + self._draw(self.policy.ack_delay), note="denied")
         return []
+
+    def _close_abroad(self, view: IncidentView, body: StandDown, now: datetime) -> list[Draft]:
+        """Our chain closed the matter: close it with the counterparts we warned ourselves, so
+        that nothing we still owe them (an update) re-opens it on our channel."""
+        state = view.counterpart_state
+        if state is None:
+            return []
+        drafts = []
+        for channel in view.escalated:
+            if channel.startswith("up:") or channel in view.closed_on:
+                continue
+            agency = self.roster.counterpart(self.me, channel, state)
+            if agency is None or Kind.STAND_DOWN not in self.roster.channel(channel).kinds:
+                continue
+            view.closed_on.append(channel)
+            drafts.append(
+                Draft(
+                    now + timedelta(minutes=1),
+                    agency,
+                    Kind.STAND_DOWN,
+                    body,
+                    view.id,
+                    severity=view.severity,
+                    channel=channel,
+                    reason="our chain stood down: close it on our channel too",
+                )
+            )
+        return drafts
 
     def _involved(self, view: IncidentView) -> bool:
         return any(not e.startswith("up:") for e in view.escalated)

@@ -230,7 +230,9 @@ class Engine:
         actions.append(Accepted(env, repeat))
         actions.extend(self._answers_expectation(env, now))
         if env.kind is Kind.STAND_DOWN:
+            # They closed the matter: nothing is owed either way on it any more.
             actions.extend(self._cancel_obligations(env.sender, env.incident, now))
+            actions.extend(self._cancel_expectations(env.sender, env.incident, now))
         if repeat is None:
             actions.extend(self._open_obligation(env, now))
         return actions
@@ -354,6 +356,8 @@ class Engine:
         channel = self.agreement.channel(env.channel)
         if env.sender != self.me:
             raise LocalProtocolError(reason=RejectReason.SENDER_MISMATCH, detail=f"we are {self.me}")
+        if env.exercise != self.exercise:
+            raise LocalProtocolError(reason=RejectReason.WRONG_EXERCISE, detail=f"this is {self.exercise}")
         if channel is None:
             raise LocalProtocolError(reason=RejectReason.UNKNOWN_CHANNEL, detail=env.channel)
         if not self.roster.has_link(env.channel, self.me, env.recipient):

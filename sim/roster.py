@@ -48,19 +48,20 @@ class Roster:
         agencies = {a.id: a for a in scenario.agencies}
         latency: dict[LinkKey, timedelta] = {}
         dropped: list[str] = []
-        listed_channels = set()
         for link in scenario.links:
             if agreement.channel(link.channel) is None:
                 dropped.append(f"{link.channel}:{link.between[0]}~{link.between[1]}")
                 continue
-            listed_channels.add(link.channel)
             latency[LinkKey.of(link.channel, *link.between)] = link.latency
+        # A channel with a default latency links every fitting pair the scenario did not list
+        # itself (a listed link sets that pair's latency, it does not remove the others).
         for channel in agreement.channels:
-            if channel.default_latency is None or channel.id in listed_channels:
+            if channel.default_latency is None:
                 continue
             for x, y in combinations(sorted(agencies), 2):
-                if _fits(channel, agencies[x], agencies[y]):
-                    latency[LinkKey.of(channel.id, x, y)] = channel.default_latency
+                key = LinkKey.of(channel.id, x, y)
+                if key not in latency and _fits(channel, agencies[x], agencies[y]):
+                    latency[key] = channel.default_latency
         return cls(agreement, agencies, dict(sorted(latency.items())), tuple(dropped))
 
     def links_of(self, agency: str) -> list[LinkKey]:

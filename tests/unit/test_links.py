@@ -145,27 +145,30 @@ def test_keys_for_a_fault() -> None:
 )
 def test_apply_and_revert_one_fault(fault: LinkFault, changed: Condition) -> None:
     table = _table()
-    before = table.apply(fault)
-    assert before == {CERT: UP}
+    fault_id = table.apply(fault)
+    assert fault_id is not None
     assert table.get(CERT) == changed
     assert table.get(NRRC) == Condition(up=True, latency=minutes(15))  # untouched
-    table.revert(fault, before)
+    assert table.end(fault_id)
     assert table.get(CERT) == UP
+    assert not table.end(fault_id), "a fault ends once"
 
 
 def test_revert_restores_only_the_faults_own_field() -> None:
     table = _table()
     outage = _fault(fault="down", **{"for": "8h"})
-    before = table.apply(outage)
+    outage_id = table.apply(outage)
+    assert outage_id is not None
     table.apply(_fault(fault="latency", latency="30m"))
     table.apply(_fault(fault="loss", rate=0.1))
-    table.revert(outage, before)
+    table.end(outage_id)
     assert table.get(CERT) == Condition(up=True, latency=minutes(30), loss=0.1)
 
-    slow = _fault(fault="latency", latency="1h")
-    before = table.apply(slow)
+    slow_id = table.apply(_fault(fault="latency", latency="1h"))
+    assert slow_id is not None
+    assert table.get(CERT) == Condition(up=True, latency=minutes(60), loss=0.1)
     table.apply(_fault(fault="down"))
-    table.revert(slow, before)
+    table.end(slow_id)  # the 30-minute latency fault, laid down earlier, holds again
     assert table.get(CERT) == Condition(up=False, latency=minutes(30), loss=0.1)
 
 
@@ -176,24 +179,17 @@ def test_up_fault_brings_a_link_back() -> None:
     assert table.get(CERT) == UP
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: sim/links.py LinkTable.revert restores the value saved when the fault was applied; "
-        "with two overlapping outages (down for 2h, then down for 8h starting inside it) the first "
-        "revert brings the link up while the second is still active, and the second revert puts it "
-        "down again for good"
-    ),
-    strict=True,
-)
 def test_overlapping_outages_end_with_the_link_up() -> None:
     table = _table()
     short = _fault(fault="down", **{"for": "2h"})
     long = _fault(fault="down", **{"for": "8h"})
-    short_before = table.apply(short)  # t = 0
-    long_before = table.apply(long)  # t = 1h, down until 9h
-    table.revert(short, short_before)  # t = 2h: the long outage still holds
+    short_id = table.apply(short)  # t = 0
+    long_id = table.apply(long)  # t = 1h, down until 9h
+    assert short_id is not None
+    assert long_id is not None
+    table.end(short_id)  # t = 2h: the long outage still holds
     assert table.get(CERT) == Condition(up=False, latency=minutes(2))
-    table.revert(long, long_before)  # t = 9h: every outage is over
+    table.end(long_id)  # t = 9h: every outage is over
     assert table.get(CERT) == UP
 
 

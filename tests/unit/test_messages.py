@@ -277,14 +277,6 @@ def test_datetimes_survive_round_trip_exactly() -> None:
     assert decode_envelope(encode(env)).sent_at == moment
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: sim/messages.py decode_envelope validates with strict=False, so wrong JSON types are "
-        "coerced instead of rejected ('seq': '5', 'severity': 3.0, 'suspected_malicious': 'yes'), "
-        "against the module's 'wrong types are errors'; strict JSON validation accepts every valid kind"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("path", "value"),
     [(("seq",), "5"), (("severity",), 3.0), (("body", "suspected_malicious"), "yes"), (("body", "cross_border"), 1)],

@@ -324,14 +324,6 @@ def test_observations_are_json_objects_with_agency_and_time() -> None:
             assert data["at"].endswith("Z")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: sim/policy.py: an answer lost on the link is never repeated when the counterpart retries "
-        "(the re-answer meets a MET obligation and Automaton.still_wanted drops it), so the sender "
-        "escalates although the recipient answered"
-    ),
-    strict=True,
-)
 def test_a_lost_answer_is_repeated_when_the_sender_retries() -> None:
     net = _pair()
     bb = net.cores["bb-cert"]

@@ -474,15 +474,6 @@ def test_a_matter_is_raised_and_referred_up_once_per_reason() -> None:
     assert _kinds(nrrc.receive(denial)) == [(Kind.REFERRAL, "aa-leader")]  # a new reason goes up
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: sim/policy.py Automaton._accepted drafts a fresh answer when the counterpart repeats a "
-        "message we already answered ('our answer was lost. Answer again.'), but the draft meets the "
-        "MET obligation and still_wanted() drops every draft whose obligation is not OPEN or MISSED, "
-        "so the second answer is never sent"
-    ),
-    strict=True,
-)
 def test_a_repeat_of_something_we_answered_is_answered_again() -> None:
     agent = _agent("bb-cert", reliability=1.0)
     warning = envelope(Kind.EARLY_WARNING, arrives_at=T0 + minutes(2))

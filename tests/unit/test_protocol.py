@@ -118,10 +118,10 @@ def test_every_rejection_reason(
 
 
 def test_engine_produces_every_reason_it_may_reject_for() -> None:
-    """Every reason the engine checks is in the table above (TIME_TRAVEL, MALFORMED and
+    """Every reason the engine checks is in the table above (MALFORMED and
     UNKNOWN_KIND belong to the decoder and the node, not to the engine)."""
     covered = {r[0] for r in REJECTIONS}
-    assert covered == set(RejectReason) - {RejectReason.MALFORMED, RejectReason.UNKNOWN_KIND, RejectReason.TIME_TRAVEL}
+    assert covered == set(RejectReason) - {RejectReason.MALFORMED, RejectReason.UNKNOWN_KIND}
 
 
 def test_unknown_ref_for_a_message_we_sent_to_someone_else() -> None:

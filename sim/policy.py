@@ -466,6 +466,8 @@ class Automaton:
             return []
         if env.kind is Kind.STAND_DOWN:
             view.closed = True
+            if env.channel not in view.closed_on:
+                view.closed_on.append(env.channel)  # closed here: a domestic echo must not repeat it
             return [
                 Draft(
                     env.sent_at,

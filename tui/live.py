@@ -1,0 +1,179 @@
+"""The live feed: one read-only MQTT subscription to the exercise, folded into the same
+:class:`~tui.model.DashboardModel` as a replayed journal, plus the facilitator's commands
+(``ctl/cmd/<client>``) and their answers (``ctl/result/<client>``).
+
+A dashboard that only knows the exercise id learns the scenario from the retained
+``ctl/exercise`` status: the shipped (or given) scenario file with that id, checked by hash."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import structlog
+from pydantic import ValidationError
+
+from sim.clock import wall_now
+from sim.control import ClockState, Command, CommandResult, ExerciseStatus
+from sim.errors import HotlineError
+from sim.journal import Entry
+from sim.scenario import LoadedScenario, find_scenario, load_scenario
+from sim.topics import Topics
+from sim.transport import BrokerUrl, Transport
+from tui.commands import encode_command
+from tui.model import DashboardModel
+
+log = structlog.get_logger("hotline.dashboard")
+
+
+def sim_now(clock: ClockState, wall: datetime) -> datetime:
+    """Sim time by the director's clock: ``now + speed × (wall − wall₀)`` unless paused or fast."""
+    if clock.mode != "realtime" or clock.paused or clock.speed is None or clock.wall is None:
+        return clock.now
+    moved = clock.now + timedelta(seconds=clock.speed * (wall - clock.wall).total_seconds())
+    return min(max(moved, clock.now), clock.end)
+
+
+@dataclass
+class LiveStats:
+    received: int = 0
+    applied: int = 0
+    ignored: int = 0
+    odd: int = 0
+
+
+@dataclass
+class LiveFeed:
+    url: BrokerUrl
+    exercise: str
+    client: str
+    loaded: LoadedScenario | None = None
+    scenario_path: Path | None = None
+    #: Called after each message that changed the model (cheap: the app coalesces).
+    on_change: Callable[[], None] = lambda: None
+    on_result: Callable[[CommandResult], None] = lambda _r: None
+    model: DashboardModel | None = None
+    status: ExerciseStatus | None = None
+    clock: ClockState | None = None
+    problem: str | None = None
+    stats: LiveStats = field(default_factory=LiveStats)
+    _waiting: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.topics = Topics(self.exercise)
+        self.transport = Transport(
+            self.url,
+            client_id=f"hotline-{self.exercise}-{self.client}",
+            subscriptions=[self.topics.everything],
+            clean_session=True,
+        )
+        if self.loaded is not None:
+            self._start_model(self.loaded)
+
+    @property
+    def connected(self) -> bool:
+        return self.transport.connected
+
+    def tick(self, wall: datetime | None = None) -> None:
+        """Let the model's "now" follow the live clock (realtime sim time moves between messages)."""
+        if self.model is not None and self.clock is not None:
+            self.model.now = max(self.model.now, sim_now(self.clock, wall or wall_now()))
+
+    async def run(self) -> None:
+        await self.transport.run(self.handle)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    async def send(self, command: Command) -> None:
+        await self.transport.publish(self.topics.cmd(self.client), encode_command(command))
+
+    # -- incoming ----------------------------------------------------------------------------------
+
+    async def handle(self, topic: str, payload: bytes, retained: bool) -> None:  # noqa: ARG002 - retained state is state
+        self.stats.received += 1
+        parsed = self.topics.parse(topic)
+        if parsed is None or not payload:
+            self.stats.ignored += 1
+            return  # not ours, or a retained value being cleared
+        if parsed.area == "ctl":
+            match parsed.parts:
+                case ("result", client):
+                    if client == self.client:
+                        self._result(payload)
+                    return
+                case ("cmd", _) | ("ready", _):
+                    return
+                case ("clock",):
+                    self._clock(payload)
+                case ("exercise",):
+                    self._status(payload)
+        if self.model is None:
+            self._waiting.append((topic, payload))
+            return
+        self._apply(topic, payload)
+
+    def _apply(self, topic: str, payload: bytes) -> None:
+        assert self.model is not None
+        t = sim_now(self.clock, wall_now()) if self.clock is not None else self.model.now
+        if "/presence/" in topic:
+            try:
+                entry = Entry.model_construct(t=t, topic=topic, payload=json.loads(payload), raw=None)
+            except ValueError:
+                entry = Entry.of(t, topic, payload)
+        else:
+            entry = Entry.model_construct(t=t, topic=topic, payload=None, raw=payload.decode("utf-8", "replace"))
+        if self.model.apply(entry) is None:
+            self.stats.ignored += 1
+        self.stats.applied += 1
+        self.on_change()
+
+    def _result(self, payload: bytes) -> None:
+        try:
+            result = CommandResult.model_validate_json(payload)
+        except ValidationError as exc:
+            log.warning("bad_command_result", error=str(exc).splitlines()[0])
+            return
+        self.on_result(result)
+
+    def _clock(self, payload: bytes) -> None:
+        try:
+            self.clock = ClockState.model_validate_json(payload)
+        except ValidationError:
+            return
+
+    def _status(self, payload: bytes) -> None:
+        try:
+            self.status = ExerciseStatus.model_validate_json(payload)
+        except ValidationError:
+            return
+        if self.model is None:
+            self._resolve(self.status)
+
+    def _resolve(self, status: ExerciseStatus) -> None:
+        """Find the scenario the director runs, from the status it keeps retained."""
+        name = str(self.scenario_path) if self.scenario_path is not None else status.scenario
+        try:
+            loaded = load_scenario(find_scenario(name), status.protocol)
+        except HotlineError as exc:
+            self.problem = (
+                f"cannot load scenario {name!r} of exercise {status.exercise}: {str(exc).splitlines()[0]} "
+                "(pass --scenario FILE)"
+            )
+            log.warning("scenario_not_found", scenario=name, error=str(exc).splitlines()[0])
+            self.on_change()
+            return
+        if loaded.sha256 != status.sha256:
+            self.problem = f"{loaded.path} differs from the scenario the director runs (sha256); showing it anyway"
+        self._start_model(loaded)
+
+    def _start_model(self, loaded: LoadedScenario) -> None:
+        self.loaded = loaded
+        self.model = DashboardModel(loaded.scenario, loaded.agreement, self.exercise)
+        waiting, self._waiting = self._waiting, []
+        for topic, payload in waiting:
+            self._apply(topic, payload)
+        self.on_change()

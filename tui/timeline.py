@@ -1,0 +1,174 @@
+"""The escalation timeline as rows of styled text (pure): a labelled time axis, then for each
+incident a band of its ladder level over sim time and one swimlane per agency, with each
+message as a glyph at its sim time and each obligation the agency owes as a dotted span.
+
+Style names (``level3``, ``fate-overdue``, ``now``…) are mapped to colours by the widget; the
+characters alone already tell the levels and fates apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from tui.model import GLYPHS, NO_INCIDENT, URGENCY, DashboardModel, Fate
+from tui.timeaxis import Window, ticks
+
+RowKind = Literal["axis", "band", "lane"]
+NOW_CHAR = "│"
+OBLIGATION_CHAR = "╌"
+_TINY = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: str
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: RowKind
+    label: str
+    spans: tuple[Span, ...]
+    incident: str | None = None
+    agency: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+    def style_at(self, col: int) -> str:
+        pos = 0
+        for span in self.spans:
+            if pos <= col < pos + len(span.text):
+                return span.style
+            pos += len(span.text)
+        raise IndexError(col)
+
+
+class _Grid:
+    def __init__(self, width: int, char: str = " ", style: str = "") -> None:
+        self.chars = [char] * width
+        self.styles = [style] * width
+
+    def put(self, col: int, char: str, style: str) -> None:
+        if 0 <= col < len(self.chars):
+            self.chars[col] = char
+            self.styles[col] = style
+
+    def write(self, col: int, text: str, style: str) -> None:
+        for n, char in enumerate(text):
+            self.put(col + n, char, style)
+
+    def spans(self) -> tuple[Span, ...]:
+        out: list[Span] = []
+        start = 0
+        for col in range(1, len(self.chars) + 1):
+            if col == len(self.chars) or self.styles[col] != self.styles[start]:
+                out.append(Span("".join(self.chars[start:col]), self.styles[start]))
+                start = col
+        return tuple(out)
+
+
+def axis_rows(window: Window, width: int, origin: datetime, now: datetime) -> list[Row]:
+    labels = _Grid(width, style="axis")
+    marks = _Grid(width, "─", "axis")
+    free_from = 0
+    for col, label in ticks(window, width, origin):
+        marks.put(col, "┬", "axis")
+        if col >= free_from and col + len(label) <= width:
+            labels.write(col, label, "axis-label")
+            free_from = col + len(label) + 1
+    now_col = window.column(now, width)
+    if now_col is not None:
+        marks.put(now_col, "▼", "now")
+    return [Row("axis", "", labels.spans()), Row("axis", "", marks.spans())]
+
+
+def band_row(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> Row:
+    """The incident's ladder level over time, each run of one level named where it fits."""
+    grid = _Grid(width)
+    stats = model.state.incidents.get(incident)
+    begins = [t for t in (model.first_seen.get(incident), stats.detected_at if stats else None) if t is not None]
+    begin = min(begins) if begins else None
+    levels: list[int | None] = []
+    for col in range(width):
+        t0 = window.column_start(col, width)
+        t1 = window.column_start(col + 1, width)
+        if t0 > now or begin is None or t1 <= begin:
+            levels.append(None)
+        else:
+            levels.append(model.level_at(incident, now if t1 > now else t1 - _TINY))
+    col = 0
+    while col < width:
+        level = levels[col]
+        run = col
+        while run < width and levels[run] == level:
+            run += 1
+        length = run - col
+        if level is None:
+            grid.write(col, " " * length, "future" if window.column_start(col, width) > now else "band-none")
+        else:
+            name = f" {level} {model.level_name(level)}"
+            if len(name) <= length:
+                text = name
+            elif length >= 5:
+                text = name[: length - 1] + "…"
+            else:
+                text = f"{level}"
+            grid.write(col, text.ljust(length)[:length], f"level{level}")
+        col = run
+    level_now = model.level_at(incident, now)
+    return Row("band", f"{incident} L{level_now}", grid.spans(), incident=incident)
+
+
+def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, width: int, now: datetime) -> Row:
+    grid = _Grid(width)
+    for ob in model.owed_by(incident, agency):
+        end = ob.closed_at if ob.closed_at is not None else now
+        first = window.column(max(ob.opened_at, window.start), width)
+        last_t = min(end, now, window.end - _TINY)
+        last: int | None = window.column(last_t, width) if last_t >= window.start else None
+        if first is None or last is None:
+            continue
+        late = model.is_overdue(ob, now)
+        due_col = window.column(ob.due_at, width)
+        for span_col in range(first, last + 1):
+            past_due = window.column_start(span_col, width) >= ob.due_at
+            grid.put(span_col, OBLIGATION_CHAR, "obl-late" if late and past_due else "obl-open")
+        if late and due_col is not None and due_col <= last:
+            grid.put(due_col, GLYPHS[Fate.OVERDUE], "fate-overdue")
+    best: dict[int, Fate] = {}
+    for event in model.lane(incident, agency):
+        col = window.column(event.envelope.sent_at, width)
+        if col is None or event.envelope.sent_at > now:
+            continue
+        fate = model.fate(event.envelope.id, now)
+        if col not in best or URGENCY[fate] > URGENCY[best[col]]:
+            best[col] = fate
+    for col, fate in best.items():
+        grid.put(col, GLYPHS[fate], f"fate-{fate.value}")
+    now_col = window.column(now, width)
+    if now_col is not None and grid.chars[now_col] in (" ", OBLIGATION_CHAR):
+        grid.put(now_col, NOW_CHAR, "now")
+    return Row("lane", agency, grid.spans(), incident=incident, agency=agency)
+
+
+def layout(model: DashboardModel, window: Window, width: int, now: datetime | None = None) -> list[Row]:
+    """Axis, then band and lanes of each incident (messages of no incident last)."""
+    now = model.now if now is None else now
+    rows = axis_rows(window, width, model.scenario.start, now)
+    for incident in model.incidents():
+        if incident != NO_INCIDENT:
+            rows.append(band_row(model, incident, window, width, now))
+        else:
+            rows.append(Row("band", "no incident", (Span(" " * width, "band-none"),), incident=incident))
+        rows.extend(lane_row(model, incident, agency, window, width, now) for agency in model.lane_agencies(incident))
+    return rows
+
+
+LEGEND = (
+    f"{GLYPHS[Fate.SENT]} sent  {GLYPHS[Fate.ACKED]} answered  {GLYPHS[Fate.OVERDUE]} overdue  "
+    f"{GLYPHS[Fate.LOST]} lost  {GLYPHS[Fate.REJECTED]} rejected  {OBLIGATION_CHAR} owed  {NOW_CHAR} now"
+)

@@ -1,0 +1,125 @@
+"""The escalation timeline: a sticky time axis, then per incident its ladder band and one
+swimlane per agency. Rows come from :mod:`tui.timeline` (pure); this widget only turns them
+into strips, and renders only the rows on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.model import NO_INCIDENT, DashboardModel, Fate
+from tui.panels import FATE_STYLES, LEVEL_STYLES
+from tui.timeaxis import Window
+from tui.timeline import Row, Span, axis_rows, band_row, lane_row
+
+AXIS_ROWS = 2
+
+STYLES: dict[str, Style] = {
+    "": Style(),
+    "axis": Style(color="#6c6c6c"),
+    "axis-label": Style(color="#bcbcbc"),
+    "now": Style(color="#ffd700", bold=True),
+    "future": Style(),
+    "band-none": Style(color="#4e4e4e"),
+    "obl-open": Style(color="#8a8a8a"),
+    "obl-late": Style(color="#ff5f5f"),
+    "label-band": Style(bold=True, color="#ffffff"),
+    "label-lane": Style(color="#bcbcbc"),
+    **{f"level{n}": Style.parse(s) for n, s in enumerate(LEVEL_STYLES)},
+    **{f"fate-{f.value}": Style.parse(s) for f, s in FATE_STYLES.items()},
+}
+_SEL = Style(bgcolor="#262626")
+
+
+class TimelineView(ScrollView, can_focus=False):
+    DEFAULT_CSS = """
+    TimelineView { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model: DashboardModel | None = None
+        self.window: Window | None = None
+        self.now: datetime | None = None
+        self._specs: list[tuple[str, str | None]] = []
+        self._cache: dict[int, Strip] = {}
+        self._axis: list[Row] = []
+        self._key: tuple[object, ...] = ()
+
+    @property
+    def label_width(self) -> int:
+        return 12
+
+    @property
+    def plot_width(self) -> int:
+        return max(10, self.scrollable_content_region.width - self.label_width)
+
+    def show(self, model: DashboardModel, window: Window, now: datetime) -> None:
+        key = (model.version, window, now, self.plot_width, id(model))
+        if key == self._key:
+            return
+        self._key = key
+        self.model, self.window, self.now = model, window, now
+        specs: list[tuple[str, str | None]] = []
+        for incident in model.incidents():
+            specs.append((incident, None))
+            specs.extend((incident, agency) for agency in model.lane_agencies(incident))
+        self._specs = specs
+        self._axis = axis_rows(window, self.plot_width, model.scenario.start, now)
+        self._cache.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(specs) + AXIS_ROWS)
+        self.refresh()
+
+    @property
+    def content_rows(self) -> int:
+        return len(self._specs) + AXIS_ROWS
+
+    def rows_text(self) -> list[str]:
+        """Every row as plain text (label + plot): what tests and the export read."""
+        return [self._strip_text(self._row(i)) for i in range(len(self._specs))]
+
+    def _row(self, i: int) -> Row:
+        assert self.model is not None
+        assert self.window is not None
+        assert self.now is not None
+        incident, agency = self._specs[i]
+        if agency is None:
+            if incident == NO_INCIDENT:
+                return Row("band", "no incident", (Span(" " * self.plot_width, "band-none"),), incident=incident)
+            return band_row(self.model, incident, self.window, self.plot_width, self.now)
+        return lane_row(self.model, incident, agency, self.window, self.plot_width, self.now)
+
+    def _strip_text(self, row: Row) -> str:
+        return f"{row.label:<{self.label_width}.{self.label_width - 1}}" + row.text
+
+    def _strip(self, row: Row) -> Strip:
+        label_style = STYLES["label-band"] if row.kind == "band" else STYLES["label-lane"]
+        label = row.label if row.kind != "lane" else f" {row.label}"
+        segments = [Segment(f"{label:<{self.label_width}.{self.label_width - 1}}", label_style)]
+        segments.extend(Segment(span.text, STYLES.get(span.style, Style())) for span in row.spans)
+        return Strip(segments)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if self.model is None:
+            return Strip.blank(width)
+        if y < AXIS_ROWS:
+            if y < len(self._axis):
+                return self._strip(self._axis[y]).crop(0, width)
+            return Strip.blank(width)
+        index = y - AXIS_ROWS + self.scroll_offset.y
+        if index >= len(self._specs) or index < 0:
+            return Strip.blank(width)
+        strip = self._cache.get(index)
+        if strip is None:
+            strip = self._strip(self._row(index))
+            self._cache[index] = strip
+        return strip.crop(0, width).extend_cell_length(width)
+
+
+__all__ = ["STYLES", "Fate", "TimelineView"]

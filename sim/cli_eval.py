@@ -59,3 +59,34 @@ def run_tests(
 
 
 __all__ = ["err", "load"]
+
+
+@app.command()
+def report(
+    journal: Annotated[Path, typer.Argument(help="A journal.jsonl, or the run folder that holds one.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md (default), html or json.")] = "md",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")] = None,
+) -> None:
+    """The after-action report of a run, computed from its journal alone."""
+    from sim.journal import JournalError  # noqa: PLC0415
+    from sim.report import build, render  # noqa: PLC0415
+
+    if fmt not in ("md", "html", "json"):
+        die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use md, html or json")
+    path = journal / "journal.jsonl" if journal.is_dir() else journal
+    if not path.is_file():
+        die(EXIT_BAD_INPUT, f"error: {path}: no such journal")
+    try:
+        text = render(build(path), fmt)
+    except JournalError as exc:
+        die(EXIT_BAD_INPUT, f"error: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        die(EXIT_BAD_INPUT, f"error: {path}: {exc}")
+    if out is None:
+        say(text.rstrip("\n"))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
+    err(f"wrote {out}")

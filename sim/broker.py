@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -115,6 +116,21 @@ def derived_config(base: Path, port: int, workdir: Path, *, anonymous: bool) -> 
     return "\n".join(lines) + "\n"
 
 
+def _hand_to_broker_user(directory: Path) -> None:
+    """Started as root, Mosquitto drops to the ``mosquitto`` user: its persistence directory
+    must then be that user's, or nothing survives a restart."""
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    os.chown(directory, user.pw_uid, user.pw_gid)
+    for child in directory.iterdir():
+        if child.suffix in (".db", ".log", ".new"):
+            os.chown(child, user.pw_uid, user.pw_gid)
+
+
 class MosquittoBroker:
     """A Mosquitto process on a free port, started from ``broker.conf``; waits until it
     accepts connections. Restartable (same port, same persistence directory)."""
@@ -142,6 +158,7 @@ class MosquittoBroker:
     async def start(self, timeout: float = 10.0) -> None:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(derived_config(self.config, self.port, self.workdir, anonymous=self.anonymous))
+        _hand_to_broker_user(self.workdir)
         log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(  # noqa: S603, ASYNC220 - returns at once; own process group, outlives no loop
             [mosquitto_binary(), "-c", str(conf)],

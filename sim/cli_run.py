@@ -9,12 +9,63 @@ from typing import Annotated
 import typer
 
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
-from sim.console import Timeline, summary, verdict_lines
+from sim.console import Timeline, delivery_line, summary, verdict_lines
+from sim.director import Mode, RunStats
 from sim.durations import format_duration
 from sim.errors import HotlineError, InputFileError, NotFound
+from sim.expect import Verdict
 from sim.journal import Entry
 from sim.outcome import Event, ExerciseState
-from sim.scenario import find_scenario, load_scenario, shipped_scenarios
+from sim.scenario import LoadedScenario, find_scenario, load_scenario, shipped_scenarios
+
+
+class RunPrinter:
+    """What every command that runs an exercise prints: a header, the timeline as it happens,
+    and at the end the summary, the expectations and where the journal is."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._timeline: Timeline | None = None
+
+    def header(self, loaded: LoadedScenario, seed: int, mode: str, broker: str) -> None:
+        sc = loaded.scenario
+        say(f"Hotline — {sc.title}")
+        say(
+            f"scenario {sc.id} · protocol {loaded.agreement.id} · seed {seed} · "
+            f"{sc.start:%Y-%m-%d %H:%M}Z + {format_duration(sc.duration)} · {mode}"
+        )
+        say(f"broker {broker}")
+        say()
+
+    def on_entry(self, state: ExerciseState, _entry: Entry, event: Event | None) -> None:
+        if self.quiet:
+            return
+        if self._timeline is None:
+            self._timeline = Timeline(state)
+        line = self._timeline.line(event)
+        if line:
+            say(line)
+
+    def finish(self, state: ExerciseState, verdicts: list[Verdict], journal: Path, stats: RunStats) -> int:
+        say()
+        for line in summary(state):
+            say(line)
+        say(delivery_line(state))
+        if verdicts:
+            say()
+            say("expectations:")
+            for line in verdict_lines(verdicts):
+                say(line)
+        say()
+        messages = len({m.envelope.id for m in state.messages})
+        rounds = f" · {stats.rounds} rounds" if stats.rounds else ""
+        say(f"journal {journal}")
+        say(f"{messages} messages{rounds} · {stats.wall_seconds:.2f} s wall")
+        failed = sum(1 for v in verdicts if not v.ok)
+        if failed:
+            say(f"{failed} expectation(s) failed")
+            return EXIT_FAILED
+        return 0
 
 
 @app.command()
@@ -23,6 +74,9 @@ def run(
     fast: Annotated[
         bool, typer.Option("--fast", help="Discrete-event mode: run as fast as the broker allows.")
     ] = False,
+    speed: Annotated[
+        float, typer.Option("--speed", min=0.001, help="Realtime: sim seconds per wall second (60: a minute a second).")
+    ] = 60.0,
     protocol: Annotated[
         str | None, typer.Option("--protocol", help="Run under another agreement (shipped id or file).")
     ] = None,
@@ -36,59 +90,33 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary, not the timeline.")] = False,
 ) -> None:
-    """Run an exercise headless and print its timeline and summary."""
+    """Run an exercise — realtime at --speed, or --fast — and print its timeline and summary."""
     loaded = load(scenario, protocol)
-    if not fast:
-        die(
-            EXIT_BAD_INPUT,
-            "error: only --fast is available in this version (realtime mode comes next); "
-            "run: hotline run SCENARIO --fast",
-        )
     url = parse_broker(broker) if broker is not None else None
-    from sim.exercise import run_fast  # noqa: PLC0415 - keeps `hotline validate` light
+    from sim.exercise import run_exercise  # noqa: PLC0415 - keeps `hotline validate` light
 
-    sc = loaded.scenario
-    the_seed = sc.seed if seed is None else seed
-    say(f"Hotline — {sc.title}")
-    say(
-        f"scenario {sc.id} · protocol {loaded.agreement.id} · seed {the_seed} · "
-        f"{sc.start:%Y-%m-%d %H:%M}Z + {format_duration(sc.duration)} · fast mode"
-    )
-    say(f"broker {url or 'embedded amqtt'}")
-    say()
-    printer: list[Timeline] = []
-
-    def on_entry(state: ExerciseState, _entry: Entry, event: Event | None) -> None:
-        if quiet:
-            return
-        if not printer:
-            printer.append(Timeline(state))
-        line = printer[0].line(event)
-        if line:
-            say(line)
-
+    the_seed = loaded.scenario.seed if seed is None else seed
+    mode: Mode = "fast" if fast else "realtime"
+    printer = RunPrinter(quiet=quiet)
+    printer.header(loaded, the_seed, "fast mode" if fast else f"realtime ×{speed:g}", str(url or "embedded amqtt"))
     try:
         result = asyncio.run(
-            run_fast(loaded, seed=the_seed, broker=url, out_dir=out, exercise=exercise, on_entry=on_entry)
+            run_exercise(
+                loaded,
+                mode=mode,
+                speed=speed,
+                seed=the_seed,
+                broker=url,
+                out_dir=out,
+                exercise=exercise,
+                on_entry=printer.on_entry,
+            )
         )
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")
-    say()
-    for line in summary(result.state):
-        say(line)
-    if result.verdicts:
-        say()
-        say("expectations:")
-        for line in verdict_lines(result.verdicts):
-            say(line)
-    say()
-    messages = len({m.envelope.id for m in result.state.messages})
-    say(f"journal {result.journal}")
-    say(f"{messages} messages · {result.stats.rounds} rounds · {result.stats.wall_seconds:.2f} s wall")
-    if not result.ok:
-        failed = sum(1 for v in result.verdicts if not v.ok)
-        say(f"{failed} expectation(s) failed")
-        raise typer.Exit(EXIT_FAILED)
+    code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -127,3 +127,19 @@ def verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
         note = f" — {v.expectation.note}" if v.expectation.note else ""
         lines.append(f"  {mark} {v.claim}: {v.found}{note}")
     return lines
+
+
+def delivery_line(state: ExerciseState) -> str:
+    """The end-of-run tally: every protocol message sent was received, or which were not."""
+    tally = state.tally
+    if tally is None:
+        return "delivery: no final tally (the run did not finish cleanly)"
+    if not tally.missing and not tally.silent:
+        return f"delivery: all {tally.sent} protocol messages sent were received"
+    parts = [f"{m.sender}→{m.recipient} {m.sent - m.received} of {m.sent}" for m in tally.missing]
+    text = f"delivery: {tally.sent - tally.received} of {tally.sent} messages sent were never received"
+    if parts:
+        text += f" ({', '.join(parts)})"
+    if tally.silent:
+        text += f"; no final count from {', '.join(tally.silent)}"
+    return text

@@ -207,9 +207,9 @@ class Director:
     # -- outgoing ---------------------------------------------------------------------------------
 
     async def _publish(self, pub: Publish) -> None:
-        await self.transport.publish(pub.topic, pub.payload, retain=pub.retain)
         if self._recording:
-            self._record(pub.topic, pub.payload)
+            self._record(pub.topic, pub.payload)  # at the sim time it was decided, not acknowledged
+        await self.transport.publish(pub.topic, pub.payload, retain=pub.retain)
 
     def _status(self, status: Status) -> Publish:
         payload = ExerciseStatus(

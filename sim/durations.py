@@ -77,7 +77,7 @@ def _offset_in(value: Any) -> Any:
     if isinstance(value, str):
         return parse_offset(value)
     if isinstance(value, int | float):  # YAML reads `at: +26` or `at: 90` as a number
-        raise ValueError(f"{value!r} is not a relative time (write +HH:MM in quotes, e.g. \"+02:30\")")  # noqa: TRY004
+        raise ValueError(f'{value!r} is not a relative time (write +HH:MM in quotes, e.g. "+02:30")')  # noqa: TRY004
     return value
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -90,3 +91,84 @@ def report(
     except OSError as exc:
         die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
     err(f"wrote {out}")
+
+
+@app.command()
+def compare(
+    scenario: Annotated[str, typer.Argument(help="Scenario file, or the id of a shipped scenario.")],
+    protocols: Annotated[
+        list[str], typer.Option("--protocol", "-p", help="An agreement to compare (give two or more).")
+    ],
+    seeds: Annotated[int, typer.Option("--seeds", "-n", min=1, max=1000, help="Runs per protocol.")] = 20,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text (default), md or json.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the table to this file.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Runs at once (default: one per CPU).")
+    ] = None,
+) -> None:
+    """Run a scenario under each protocol across N seeds and compare the outcomes."""
+    from sim.compare import aggregate, markdown_table, run_all, text_table, to_json  # noqa: PLC0415
+
+    if fmt not in ("text", "md", "json"):
+        die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use text, md or json")
+    if len(protocols) < 2:
+        die(EXIT_BAD_INPUT, "error: give at least two agreements: --protocol A --protocol B")
+    loaded = [load(scenario, p) for p in dict.fromkeys(protocols)]  # bad input exits 2 here, before any run
+    path = loaded[0].path
+    base = loaded[0].scenario.seed
+    seed_list = [base + i for i in range(seeds)]
+    names = [x.agreement.id for x in loaded]
+    total = len(names) * len(seed_list)
+    err(f"{loaded[0].scenario.id}: {len(names)} protocols × {seeds} seeds (from {base}) = {total} fast runs")
+    try:
+        with typer.progressbar(length=total, label="running", file=sys.stderr) as bar:
+            runs = run_all(path, protocols, seed_list, jobs=jobs, on_done=lambda _r: bar.update(1))
+    except HotlineError as exc:
+        die(EXIT_RUNTIME, f"error: {exc}")
+    dists = aggregate(runs, names)
+    if fmt == "json":
+        text = to_json(loaded[0].scenario.id, seed_list, dists, runs)
+    elif fmt == "md":
+        text = f"## {loaded[0].scenario.title}\n\n" + markdown_table(dists) + "\n"
+    else:
+        text = text_table(dists) + "\n"
+    if out is None:
+        say(text.rstrip("\n"))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
+    err(f"wrote {out}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editor completion)."""
+    from sim.schema import schema_json  # noqa: PLC0415
+
+    say(schema_json().rstrip("\n"))
+
+
+@app.command()
+def msel(
+    scenario: Annotated[str, typer.Argument(help="Scenario file, or the id of a shipped scenario.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the CSV to this file.")] = None,
+    protocol: Annotated[
+        str | None, typer.Option("--protocol", help="Derive expected actions under another agreement.")
+    ] = None,
+) -> None:
+    """Export the injects as an HSEEP-style MSEL (CSV): number, time, from, to, inject,
+    expected action, objective."""
+    from sim.msel import msel_csv  # noqa: PLC0415
+
+    loaded = load(scenario, protocol)
+    text = msel_csv(loaded.scenario, loaded.agreement)
+    if out is None:
+        say(text.rstrip("\n"))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
+    err(f"wrote {out} ({text.count(chr(10)) - 1} injects)")

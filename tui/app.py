@@ -82,7 +82,7 @@ class DashboardApp(App[Any]):
         Binding("f", "filter", "Filter"),
         Binding("i", "inject", "Inject"),
         Binding("E", "end_exercise", "End exercise", key_display="E"),
-        Binding("v", "toggle_view", "View", show=False),
+        Binding("v", "toggle_view", "Panels", show=False),
         Binding("p", "screenshot_svg", "Screenshot"),
         Binding("escape", "close_filter", "Close filter", show=False),
         Binding("q", "quit", "Quit"),
@@ -223,7 +223,7 @@ class DashboardApp(App[Any]):
             behind = self.replayer.behind
             mode = f"replay {format_speed(pb.speed)}" + (f" · loading {behind} entries" if behind else "")
             return ModeInfo(
-                "journal", mode, str(self.replayer.index.path), progress=pb.fraction, paused=pb.paused
+                "journal", mode, self.replayer.index.path.name, progress=pb.fraction, paused=pb.paused
             )
         assert self.feed is not None
         feed = self.feed
@@ -467,7 +467,14 @@ class DashboardApp(App[Any]):
         self.push_screen(ConfirmScreen("End the exercise for everyone now?"), answer)
 
     def action_toggle_view(self) -> None:
-        self.screen.toggle_class("side-view")
+        """Small terminals: cycle the lower half through log, agencies, obligations, links."""
+        views = ("", "view-agencies", "view-obligations", "view-links")
+        current = next((n for n, v in enumerate(views) if v and self.screen.has_class(v)), 0)
+        self.screen.remove_class(*views[1:])
+        nxt = views[(current + 1) % len(views)]
+        if nxt:
+            self.screen.add_class(nxt)
+        self._say(f"lower half: {nxt.removeprefix('view-') or 'messages'} (v: next)")
 
     def action_screenshot_svg(self) -> None:
         model, now = self.model, self._now()

@@ -44,7 +44,10 @@ class ModeInfo:
 
 
 def clock_text(model: DashboardModel, now: datetime) -> str:
-    return f"{now:%Y-%m-%d %H:%M}Z  T{format_offset(now - model.scenario.start)}"
+    minutes = int((now - model.scenario.start).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{now:%Y-%m-%d %H:%M}Z  T{sign}{hours:02d}:{mins:02d}"
 
 
 def header_text(model: DashboardModel | None, info: ModeInfo, now: datetime | None, title: str = "") -> list[Text]:
@@ -147,7 +150,8 @@ def links_text(model: DashboardModel) -> Text:
         text.append(f"{line.channel:<8.8}", "bold")
         text.append(f" {line.ends:<19.19} ")
         text.append(f"{state:<6}", "#5fd75f" if line.up else "bold #ffffff on #d70000")
-        text.append(f" {format_duration(line.latency):>4}", "#a8a8a8")
+        text.append(" ")
+        text.append(f"{format_duration(line.latency):>4}", "#a8a8a8")
         if line.loss:
             text.append(f" {line.loss:.0%} loss", "bold #ff5f5f")
         text.append("\n")

@@ -12,7 +12,6 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from sim.journal import Entry, JournalError, JournalHeader, read_header
 from tui.model import DashboardModel
@@ -68,7 +67,6 @@ class JournalIndex:
         #: Sim times of protocol messages, for stepping one message at a time.
         self.message_times: list[datetime] = []
         self._scan()
-        self._file: IO[bytes] = path.open("rb")
 
     def _scan(self) -> None:
         data = self.path.read_bytes()
@@ -110,8 +108,9 @@ class JournalIndex:
             return
         begin = self.offsets[first]
         end = self.offsets[last] if last < len(self.offsets) else self._end
-        self._file.seek(begin)
-        chunk = self._file.read(end - begin)
+        with self.path.open("rb") as fh:
+            fh.seek(begin)
+            chunk = fh.read(end - begin)
         for line in chunk.split(b"\n"):
             if line:
                 yield entry_of(line)
@@ -119,9 +118,6 @@ class JournalIndex:
     @property
     def last_time(self) -> datetime | None:
         return datetime.fromtimestamp(self.times[-1], UTC) if len(self.times) else None
-
-    def close(self) -> None:
-        self._file.close()
 
 
 class Replayer:

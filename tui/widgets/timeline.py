@@ -22,7 +22,7 @@ AXIS_ROWS = 2
 STYLES: dict[str, Style] = {
     "": Style(),
     "axis": Style(color="#6c6c6c"),
-    "axis-label": Style(color="#bcbcbc"),
+    "axis-label": Style(color="#d7d7d7"),
     "now": Style(color="#ffd700", bold=True),
     "future": Style(),
     "band-none": Style(color="#4e4e4e"),

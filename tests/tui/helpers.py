@@ -1,0 +1,44 @@
+"""Shared pieces of the dashboard tests: the fixture journal (recorded with
+``hotline run election-interference --fast``) folded into a model, and condition waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from sim.journal import read_entries, read_header
+from sim.outcome import ExerciseState
+from tui.model import DashboardModel
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+JOURNAL = FIXTURES / "election-interference.jsonl"
+
+
+def folded(journal: Path = JOURNAL) -> DashboardModel:
+    header = read_header(journal)
+    model = DashboardModel(header.scenario, header.agreement, header.exercise)
+    for entry in read_entries(journal):
+        model.apply(entry)
+    return model
+
+
+def reference_state(journal: Path = JOURNAL) -> ExerciseState:
+    header = read_header(journal)
+    state = ExerciseState(header.scenario, header.agreement, header.exercise)
+    for entry in read_entries(journal):
+        state.apply(entry)
+    return state
+
+
+async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition`` holds (no fixed sleeps); fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await pilot.pause()
+        await asyncio.sleep(0)

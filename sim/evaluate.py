@@ -8,7 +8,7 @@ The result of a scenario is a :class:`ScenarioOutcome`; rendering it is pure
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class ScenarioOutcome:
     messages: int = 0
     wall_seconds: float = 0.0
     #: Per failed verdict: the sim-time trail that explains it (level changes, messages).
-    context: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    context: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

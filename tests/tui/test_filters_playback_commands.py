@@ -50,12 +50,15 @@ def test_playback_moves_pauses_steps_and_scrubs() -> None:
     pb.advance(2.0)
     assert pb.position == T0 + timedelta(hours=2)
     pb.advance(1000)
-    assert pb.at_end and pb.paused
+    assert pb.at_end
+    assert pb.paused
     pb.toggle()
-    assert pb.position == T0 and not pb.paused
+    assert pb.position == T0
+    assert not pb.paused
     times = [T0 + timedelta(hours=h) for h in (1, 5, 9)]
     pb.step(times)
-    assert pb.position == times[0] and pb.paused
+    assert pb.position == times[0]
+    assert pb.paused
     pb.step(times)
     assert pb.position == times[1]
     pb.step(times, forward=False)
@@ -66,7 +69,8 @@ def test_playback_moves_pauses_steps_and_scrubs() -> None:
     assert pb.position == pb.end
     pb.jump_start()
     assert pb.position == T0
-    assert next_speed(3600, up=True) == 7200 and next_speed(3600, up=False) == 1200
+    assert next_speed(3600, up=True) == 7200
+    assert next_speed(3600, up=False) == 1200
     assert next_speed(86400, up=True) == 86400
     assert default_speed(timedelta(hours=72)) == 3600
 
@@ -105,7 +109,7 @@ def test_the_free_message_form_is_validated_before_sending() -> None:
     assert set(bad.value.errors) == {"sender", "recipient", "kind"}
     with pytest.raises(InjectInvalid) as bad:
         validate_free_message(
-            sc, ag, FreeMessage(sender="us-nrrc", recipient="ru-nrrc", kind="WARNING", incident="EI-1", body="demand: x")
+            sc, ag, FreeMessage(sender="us-nrrc", recipient="ru-nrrc", kind="WARNING", incident="EI-1", body="demand: x")  # noqa: E501
         )
     assert any("basis" in m for m in bad.value.errors["body"])
     with pytest.raises(InjectInvalid) as bad:
@@ -135,8 +139,11 @@ def test_the_free_message_form_is_validated_before_sending() -> None:
             note="facilitator escalates",
         ),
     )
-    assert inject.message is not None and inject.message.kind is Kind.WARNING
-    assert inject.message.channel == "nrrc" and inject.message.severity == 4
+    assert inject.message is not None
+    assert inject.message.kind is Kind.WARNING
+    assert inject.message.channel == "nrrc"
+    assert inject.message.severity == 4
     assert inject.note == "facilitator escalates"
-    assert "demand" in body_template(Kind.WARNING) and "basis" in body_template(Kind.WARNING)
+    assert "demand" in body_template(Kind.WARNING)
+    assert "basis" in body_template(Kind.WARNING)
     assert "questions" in body_template(Kind.REQUEST_INFO)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sim.console import summary
+from sim.journal import read_entries, read_header
 from sim.protocol import Status
 from tui.model import NO_INCIDENT, DashboardModel, Fate
 from tui.panels import countdown
 
-from .helpers import folded, reference_state
+from .helpers import JOURNAL, folded, reference_state
 
 
 def test_the_model_folds_to_the_same_outcome_as_the_core() -> None:
@@ -58,7 +59,8 @@ def test_pending_obligations_put_overdue_first_and_drop_late_answers() -> None:
     assert "us-cert-2#answer" not in ids
     assert ids[0] == "us-cert-1#answer"
     assert pending[0].overdue
-    assert not pending[-1].overdue and pending[-1].obligation.status is Status.OPEN
+    assert not pending[-1].overdue
+    assert pending[-1].obligation.status is Status.OPEN
     assert countdown(pending[0].left).startswith("-")
     assert countdown(timedelta(hours=3, minutes=5)) == "3h05m"
     assert countdown(timedelta(days=2, hours=7, minutes=1)) == "2d7h"
@@ -78,17 +80,14 @@ def test_links_summarise_the_domestic_channel() -> None:
     model = folded()
     lines = model.link_lines()
     assert [ln.channel for ln in lines] == ["cert", "nrrc", "leaders", "domestic"]
-    assert lines[-1].count == 6 and lines[-1].up
+    assert lines[-1].count == 6
+    assert lines[-1].up
     assert lines[0].latency == timedelta(minutes=2)
 
 
 def test_the_cert_link_is_down_mid_run() -> None:
     model: DashboardModel = folded()
     # Rebuild up to T+21h by folding a prefix of the journal.
-    from sim.journal import read_entries, read_header
-
-    from .helpers import JOURNAL
-
     header = read_header(JOURNAL)
     partial = DashboardModel(header.scenario, header.agreement, header.exercise)
     cutoff = header.scenario.start + timedelta(hours=21)

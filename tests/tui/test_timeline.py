@@ -22,7 +22,8 @@ def test_layout_of_the_whole_run() -> None:
         "EI-2 L1", "us-cert", "ru-cert",
         "no incident", "us-cert", "ru-cert",
     ]  # fmt: skip
-    assert "T+12h" in rows[0].text and "T+1d" in rows[0].text
+    assert "T+12h" in rows[0].text
+    assert "T+1d" in rows[0].text
     band = rows[2]
     assert "3 CONSULTATION" in band.text
     assert "4 POLITICAL WARNING" in band.text

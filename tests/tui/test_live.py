@@ -1,0 +1,222 @@
+"""The dashboard on a real broker (embedded amqtt): it follows a fast exercise to the same
+final state as the director's journal, publishes facilitator commands as ``sim.control.Command``
+on ``ctl/cmd/<client>``, and shows the ``CommandResult`` it gets back."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from sim.clock import wall_now
+from sim.console import summary
+from sim.control import ClockState, Command, CommandResult
+from sim.exercise import RunResult, run_fast
+from sim.messages import Kind
+from sim.scenario import LoadedScenario, load_scenario
+from sim.topics import Topics
+from sim.transport import BrokerUrl, Transport
+from tui.app import DashboardApp
+from tui.live import LiveFeed
+from tui.widgets.inject import InjectScreen
+from tui.widgets.modals import ConfirmScreen
+from tui.widgets.timeline import TimelineView
+
+from ..conftest import SCENARIOS
+from .helpers import until
+
+pytestmark = pytest.mark.integration
+SIZE = (120, 40)
+
+
+def _election() -> LoadedScenario:
+    return load_scenario(SCENARIOS / "election-interference.yaml")
+
+
+class Director:
+    """Stands in for the director's command side: records commands, publishes results."""
+
+    def __init__(self, url: BrokerUrl, exercise: str) -> None:
+        self.topics = Topics(exercise)
+        self.commands: list[Command] = []
+        self.arrived = asyncio.Event()
+        self.transport = Transport(url, "test-director", [self.topics.cmd_all], clean_session=True)
+        self.task: asyncio.Task[None] | None = None
+
+    async def _on(self, topic: str, payload: bytes, retained: bool) -> None:
+        self.commands.append(Command.model_validate_json(payload))
+        self.arrived.set()
+
+    async def __aenter__(self) -> Director:
+        self.task = asyncio.create_task(self.transport.run(self._on))
+        await self.transport.wait_connected(10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.transport.close()
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+    async def next_command(self, count: int) -> Command:
+        """The ``count``-th command received (1-based), waiting for it."""
+        while len(self.commands) < count:
+            self.arrived.clear()
+            await asyncio.wait_for(self.arrived.wait(), 10)
+        return self.commands[count - 1]
+
+    async def answer(self, command: Command, client: str, *, accepted: bool, reason: str = "") -> None:
+        result = CommandResult(
+            id=command.id, client=client, action=command.action, accepted=accepted, reason=reason, at=wall_now()
+        )
+        await self.transport.publish(self.topics.result(client), result.model_dump_json().encode())
+
+    async def clock(self, state: ClockState) -> None:
+        await self.transport.publish(self.topics.clock, state.model_dump_json().encode(), retain=True)
+
+
+def _status(app: DashboardApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: BrokerUrl) -> None:
+    loaded = _election()
+    exercise = "dash-cmd"
+    feed = LiveFeed(amqtt_url, exercise, "dash-t", loaded=loaded)
+    app = DashboardApp(feed=feed)
+    async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
+        sc = loaded.scenario
+        await director.clock(
+            ClockState(mode="realtime", round=0, now=sc.start, start=sc.start, end=sc.end, speed=3600, wall=wall_now())
+        )
+        await until(pilot, lambda: feed.connected and feed.clock is not None)
+        assert "realtime ×3600" in str(app.query_one("#header").render())
+
+        await pilot.press("space")
+        pause = await director.next_command(1)
+        assert (pause.id, pause.action) == ("dash-t-1", "pause")
+        assert "waiting for the director: pause" in _status(app)
+        await director.answer(pause, "dash-t", accepted=True)
+        await until(pilot, lambda: "✓ pause accepted" in _status(app))
+
+        await pilot.press("plus")
+        faster = await director.next_command(2)
+        assert (faster.action, faster.speed) == ("speed", 7200)
+        await director.answer(faster, "dash-t", accepted=False, reason="speed limit")
+        await until(pilot, lambda: "✗ speed ×7200 refused: speed limit" in _status(app))
+        await pilot.press("minus")
+        assert (await director.next_command(3)).speed == 1200
+
+        # A paused clock turns space into resume; the header says PAUSED.
+        await director.clock(
+            ClockState(mode="realtime", round=0, now=sc.start, start=sc.start, end=sc.end, speed=3600, paused=True)
+        )
+        await until(pilot, lambda: feed.clock is not None and feed.clock.paused)
+        await until(pilot, lambda: "PAUSED" in str(app.query_one("#header").render()))
+        await pilot.press("space")
+        assert (await director.next_command(4)).action == "resume"
+
+        await pilot.press("E")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.press("E", "y")
+        end = await director.next_command(5)
+        assert end.action == "end"
+        assert director.commands[4:] == [end]  # "n" sent nothing
+
+
+async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) -> None:
+    loaded = _election()
+    exercise = "dash-inject"
+    feed = LiveFeed(amqtt_url, exercise, "dash-i", loaded=loaded)
+    app = DashboardApp(feed=feed)
+    async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: feed.connected)
+        # One of the scenario's own injects.
+        await pilot.press("i")
+        assert isinstance(app.screen, InjectScreen)
+        form = app.screen
+        form.query_one("#choice").value = "5"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert "I-5" in str(form.query_one("#chosen").render())
+        await pilot.press("ctrl+s")
+        scripted = await director.next_command(1)
+        assert scripted.action == "inject"
+        assert scripted.inject == loaded.scenario.injects[5]
+
+        # A free message: nothing is sent while the form is wrong.
+        await pilot.press("i")
+        form = app.screen
+        assert isinstance(form, InjectScreen)
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, InjectScreen)
+        assert "choose an agency" in str(form.query_one("#sender-error").render())
+        assert "choose a kind" in str(form.query_one("#kind-error").render())
+        assert "need attention" in str(form.query_one("#errors").render())
+        form.query_one("#sender").value = "us-nrrc"  # type: ignore[attr-defined]
+        form.query_one("#recipient").value = "ru-nrrc"  # type: ignore[attr-defined]
+        form.query_one("#kind").value = "WARNING"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert "basis" in form.query_one("#body").text  # type: ignore[attr-defined]  # the template
+        form.query_one("#severity").value = "7"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, InjectScreen)
+        assert "0 to 5" in str(form.query_one("#severity-error").render())
+        assert "must name the incident" in str(form.query_one("#incident-error").render())
+        form.query_one("#incident").value = "EI-1"  # type: ignore[attr-defined]
+        form.query_one("#severity").value = "4"  # type: ignore[attr-defined]
+        form.query_one("#body").text = "demand: stop the intrusion\nbasis: forensic evidence"  # type: ignore[attr-defined]
+        form.query_one("#note").value = "facilitator raises the stakes"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, InjectScreen))
+        free = await director.next_command(2)
+        assert len(director.commands) == 2  # the refused attempts sent nothing
+        assert free.inject is not None
+        assert free.inject.message is not None
+        msg = free.inject.message
+        assert (msg.from_, msg.to, msg.kind, msg.incident) == ("us-nrrc", "ru-nrrc", Kind.WARNING, "EI-1")
+        assert msg.severity == 4
+        assert msg.body == {"demand": "stop the intrusion", "basis": "forensic evidence"}
+        assert free.inject.note == "facilitator raises the stakes"
+        assert free.inject.at == timedelta(0)
+
+
+async def test_the_live_dashboard_ends_where_the_journal_does(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
+    loaded = _election()
+    exercise = "dash-live"
+    feed = LiveFeed(amqtt_url, exercise, "dash-l", loaded=loaded)
+    journal = tmp_path / "journal.jsonl"
+
+    async def exercise_run() -> RunResult:
+        return await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise=exercise)
+
+    app = DashboardApp(feed=feed, background=exercise_run)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.background_result is not None, timeout=40)
+        result = app.background_result
+        assert isinstance(result, RunResult), result
+        model = feed.model
+        assert model is not None
+        expected = result.state
+
+        def caught_up() -> bool:
+            return (
+                feed.status is not None
+                and feed.status.status == "ended"
+                and len(model.state.messages) == len(expected.messages)
+                and {k: o.status for k, o in model.state.obligations.items()}
+                == {k: o.status for k, o in expected.obligations.items()}
+            )
+
+        await until(pilot, caught_up, timeout=20)
+        assert summary(model.state) == summary(expected)
+        assert model.state.ladder.levels == expected.ladder.levels == {"EI-1": 0, "EI-2": 1}
+        assert {i: model.state.ladder.peak(i)[0] for i in model.state.incidents} == {"EI-1": 4, "EI-2": 1}
+        assert len(model.state.fates) == len(expected.fates)
+        await pilot.pause()
+        app._draw(force=True)
+        rows = app.query_one(TimelineView).rows_text()
+        assert any(r.startswith("EI-1 L0") for r in rows)
+        assert "ENDED" in str(app.query_one("#header").render())

@@ -20,7 +20,7 @@ h3{font-size:16px;margin:22px 0 6px}.sub{color:#52606d;margin:0 0 12px}
 .card b{display:block;font-size:20px}.card span{color:#52606d;font-size:12px}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:13px}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e4e7eb;vertical-align:top}
-th{background:#f0f4f8;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f4f8;font-weight:600}td:first-child{white-space:nowrap}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#1f7a4d;font-weight:600}.bad{color:#b3261e;font-weight:600}.na{color:#7b8794}
 .tag{display:inline-block;border-radius:3px;padding:0 6px;font-size:12px;color:#fff}
 blockquote{margin:8px 0;padding:6px 12px;border-left:4px solid #cbd2d9;color:#3e4c59;background:#f8fafc}
@@ -143,6 +143,8 @@ def html(report: Report) -> str:
         )
     )
     out.append("<h2>Incidents and the escalation ladder</h2>")
+    if not report.incidents:
+        out.append("<p class='na'>No incident was raised in this exercise.</p>")
     for inc in report.incidents:
         out.append(f"<h3>{_e(inc.id)} — peak {_level_tag(report, inc.peak)}</h3>")
         facts = [

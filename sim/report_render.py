@@ -91,6 +91,8 @@ def markdown(report: Report) -> str:
     out += ["## Participants", ""]
     out += _table(["agency", "state", "role", "name"], [[p.id, p.state_name, p.role, p.name] for p in ov.participants])
     out += ["", "## Incidents and the escalation ladder", ""]
+    if not report.incidents:
+        out += ["_No incident was raised in this exercise._", ""]
     for inc in report.incidents:
         out += [f"### {inc.id}", ""]
         facts = [

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -31,6 +32,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def wait_listening(
+    host: str, port: int, timeout: float = 10.0, *, gone: Callable[[], str | None] | None = None
+) -> None:
+    """Return once something accepts TCP connections on host:port; raise after ``timeout``
+    (or at once if ``gone`` says the process that should listen has died)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        reason = gone() if gone is not None else None
+        if reason is not None:
+            raise HotlineError(reason)
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await pause(0.02)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise HotlineError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
 class EmbeddedBroker:
@@ -88,7 +111,9 @@ def mosquitto_binary() -> str:
 
 
 def derived_config(base: Path, port: int, workdir: Path, *, anonymous: bool) -> str:
-    """``broker.conf`` with the listener moved to 127.0.0.1:``port`` and files made absolute.
+    """``broker.conf`` with the listener moved to 127.0.0.1:``port``, persistence and the
+    password and ACL files in ``workdir`` (copied there, so a broker that drops to its own user
+    can read them wherever the originals are).
 
     ``-p`` is ignored once a config defines a listener, so the listener line is rewritten.
     With ``anonymous`` the password and ACL files are dropped (development runs)."""
@@ -104,7 +129,12 @@ def derived_config(base: Path, port: int, workdir: Path, *, anonymous: bool) -> 
             if anonymous:
                 continue
             path = Path(value)
-            value = str(path if path.is_absolute() else base.parent / path)
+            source = path if path.is_absolute() else base.parent / path
+            copy = workdir / source.name
+            shutil.copyfile(source, copy)
+            os.chmod(copy, 0o600)
+            give_to_broker_user(copy)
+            value = str(copy)
         if key == "persistence_location":
             value = str(workdir) + "/"
         if key == "allow_anonymous" and anonymous:
@@ -116,19 +146,23 @@ def derived_config(base: Path, port: int, workdir: Path, *, anonymous: bool) -> 
     return "\n".join(lines) + "\n"
 
 
-def _hand_to_broker_user(directory: Path) -> None:
-    """Started as root, Mosquitto drops to the ``mosquitto`` user: its persistence directory
-    must then be that user's, or nothing survives a restart."""
+def give_to_broker_user(*paths: Path) -> None:
+    """Started as root, Mosquitto drops to the ``mosquitto`` user before it reads its password
+    and ACL files and writes its persistence directory: those must then be that user's (they
+    stay mode 0600). Nothing to do when not root."""
     if os.geteuid() != 0:
         return
     try:
         user = pwd.getpwnam("mosquitto")
     except KeyError:
         return
-    os.chown(directory, user.pw_uid, user.pw_gid)
-    for child in directory.iterdir():
-        if child.suffix in (".db", ".log", ".new"):
-            os.chown(child, user.pw_uid, user.pw_gid)
+    for path in paths:
+        if path.exists():
+            os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def _hand_to_broker_user(directory: Path) -> None:
+    give_to_broker_user(directory, *(c for c in directory.iterdir() if c.suffix in (".db", ".new")))
 
 
 class MosquittoBroker:
@@ -170,20 +204,12 @@ class MosquittoBroker:
         await self._wait_listening(timeout)
 
     async def _wait_listening(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
+        def exited() -> str | None:
             if self.proc is not None and self.proc.poll() is not None:
-                raise HotlineError(f"mosquitto exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await pause(0.02)
-                continue
-            writer.close()
-            await writer.wait_closed()
-            return
-        raise HotlineError(f"mosquitto did not listen on {self.port} within {timeout}s: {self.log_tail()}")
+                return f"mosquitto exited with {self.proc.returncode}: {self.log_tail()}"
+            return None
+
+        await wait_listening("127.0.0.1", self.port, timeout, gone=exited)
 
     def log_tail(self, lines: int = 5) -> str:
         try:

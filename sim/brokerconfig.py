@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.broker import REPO_BROKER_CONF
+from sim.broker import REPO_BROKER_CONF, give_to_broker_user
 from sim.scenario import Scenario
 from sim.topics import ROOT
 
@@ -116,6 +116,7 @@ def write_broker_files(scenario: Scenario, out: Path, *, port: int = 1883, rotat
     acl_path.write_text(acl_text(agencies))
     conf_path = out / "broker.conf"
     conf_path.write_text(deployment_config(out, port))
+    give_to_broker_user(passwd_path, acl_path, out / "mosquitto-data")
     return BrokerFiles(out, conf_path, acl_path, passwd_path, credentials, tuple(created), tuple(kept))
 
 

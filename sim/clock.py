@@ -70,9 +70,11 @@ class RealtimeClock:
         self._anchor_sim = self.now()
         self._anchor_wall = time.monotonic()
 
-    def set(self, *, now: datetime | None = None, speed: float | None = None, paused: bool | None = None) -> None:
-        """Adopt the director's clock state (any field left None keeps its value)."""
+    def set(self, *, now: datetime | None = None, speed: float | None = None, paused: bool | None = None) -> datetime:
+        """Change the clock (any field left None keeps its value); returns the sim time at which
+        the change took effect."""
         self._rebase()
+        moment = self._anchor_sim
         if now is not None:
             self._anchor_sim = now
         if speed is not None:
@@ -80,6 +82,7 @@ class RealtimeClock:
         if paused is not None:
             self.paused = paused
         self.changed.set()
+        return moment
 
     def adopt(self, state: ClockLike) -> None:
         """Take over the director's clock: ``state.now`` held at wall time ``state.wall``."""

@@ -94,8 +94,10 @@ class Director:
         self.rounds = Rounds(self.agencies)
         self.state = ExerciseState(self.scenario, loaded.agreement, exercise)
         self.stats = RunStats()
+        # A persistent session: what is published while the director is reconnecting (a broker
+        # restart) is queued for it by the broker and still reaches the journal.
         self.transport = Transport(
-            url, client_id=f"hotline-{exercise}-director", subscriptions=[self.topics.everything], clean_session=True
+            url, client_id=f"hotline-{exercise}-director", subscriptions=[self.topics.everything]
         )
         self.clock = RealtimeClock(self.scenario.start, speed, paused=True)
         self._t = self.scenario.start  # fast mode: the granted time
@@ -261,24 +263,26 @@ class Director:
         except ValidationError as exc:
             err = exc.errors()[0]
             reason = f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            await self._answer(client, "?", "?", accepted=False, reason=f"not a command: {reason}")
+            cid, action = _id_and_action(payload)  # echo what we can, so the sender knows it is its answer
+            await self._answer(client, cid, action, accepted=False, reason=f"not a command: {reason}")
             return
-        refusal = self._obey(command)
-        await self._answer(client, command.id, command.action, accepted=refusal is None, reason=refusal or "")
+        refusal, at = self._obey(command)
+        await self._answer(client, command.id, command.action, accepted=refusal is None, reason=refusal or "", at=at)
 
-    def _obey(self, command: Command) -> str | None:
-        """Carry out a command; the reason it was refused, or None."""
+    def _obey(self, command: Command) -> tuple[str | None, datetime]:
+        """Carry out a command: (why it was refused or None, the sim time it took effect)."""
+        at = self.now
         if self._phase != "running":
-            return f"the exercise is {self._phase}"
+            return f"the exercise is {self._phase}", at
         realtime = self.mode == "realtime"
         paused = self.clock.paused if realtime else not self._resumed.is_set()
         match command.action:
             case "pause" | "resume":
                 want = command.action == "pause"
                 if paused == want:
-                    return f"already {'paused' if want else 'running'}"
+                    return f"already {'paused' if want else 'running'}", at
                 if realtime:
-                    self.clock.set(paused=want)
+                    at = self.clock.set(paused=want)
                     self._send_clock()
                 elif want:
                     self._resumed.clear()
@@ -286,26 +290,30 @@ class Director:
                     self._resumed.set()
             case "speed":
                 if not realtime:
-                    return "fast mode runs as fast as it can; speed applies to realtime runs"
+                    return "fast mode runs as fast as it can; speed applies to realtime runs", at
                 if command.speed is None:
-                    return "speed needs a value (sim seconds per wall second)"
-                self.clock.set(speed=command.speed)
+                    return "speed needs a value (sim seconds per wall second)", at
+                at = self.clock.set(speed=command.speed)
                 self._send_clock()
             case "inject":
                 if command.inject is None:
-                    return "inject needs an inject (detect, link, message or policy)"
+                    return "inject needs an inject (detect, link, message or policy)", at
                 problems = inject_problems(self.loaded, command.inject)
                 if problems:
-                    return "; ".join(problems)
+                    return "; ".join(problems), at
                 self.timeline.live_inject(command.inject, self.now)
             case "end":
                 self._end_requested = True
                 self._resumed.set()
         self._wake.set()
-        return None
+        return None, at
 
-    async def _answer(self, client: str, cid: str, action: str, *, accepted: bool, reason: str) -> None:
-        result = CommandResult(id=cid, client=client, action=action, accepted=accepted, reason=reason, at=self.now)
+    async def _answer(
+        self, client: str, cid: str, action: str, *, accepted: bool, reason: str, at: datetime | None = None
+    ) -> None:
+        result = CommandResult(
+            id=cid, client=client, action=action, accepted=accepted, reason=reason, at=at or self.now
+        )
         self.log.info("command", client=client, action=action, accepted=accepted, reason=reason)
         await self._publish(Publish(self.topics.result(client), result.model_dump_json().encode()))
 
@@ -464,3 +472,14 @@ class Director:
         result = tally(self.rounds.reports, self.agencies, self.now)
         await self._publish(Publish(self.topics.tally, result.model_dump_json().encode()))
         self._flush()
+
+
+def _id_and_action(payload: bytes) -> tuple[str, str]:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return "?", "?"
+    if not isinstance(data, dict):
+        return "?", "?"
+    cid, action = data.get("id"), data.get("action")
+    return (cid if isinstance(cid, str) else "?"), (action if isinstance(action, str) else "?")

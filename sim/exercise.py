@@ -4,7 +4,7 @@ node per agency — each with its own MQTT connection, all talking only through 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,13 @@ async def run_exercise(
     on_entry: EntryCallback | None = None,
     journal_path: Path | None = None,
     on_director: Callable[[Director], None] | None = None,
+    credentials: Mapping[str, BrokerUrl] | None = None,
 ) -> RunResult:
     """Run ``loaded`` to its end with every participant in this process.
 
     ``on_director`` is called with the director once it is ready for participants (a
-    dashboard attaches there)."""
+    dashboard attaches there). ``credentials`` gives participants (``director`` or an agency
+    id) their own broker URL with user name and password."""
     scenario = loaded.scenario
     seed = scenario.seed if seed is None else seed
     exercise = exercise or scenario.id
@@ -69,11 +71,17 @@ async def run_exercise(
     url = embedded.url if embedded is not None else broker
     assert url is not None
     try:
-        director = Director(url, loaded, roster, exercise, seed, journal, mode=mode, speed=speed, on_entry=on_entry)
+
+        def url_of(who: str) -> BrokerUrl:
+            return credentials[who] if credentials and who in credentials else url
+
+        director = Director(
+            url_of("director"), loaded, roster, exercise, seed, journal, mode=mode, speed=speed, on_entry=on_entry
+        )
         director_task = asyncio.create_task(director.run(), name="director")
         nodes = [
             AgencyNode(
-                url,
+                url_of(agency),
                 roster,
                 agency,
                 exercise,

@@ -94,6 +94,7 @@ class AgencyNode:
         #: an earlier run under the same exercise id is ignored until then.
         self._joined = False
         self._sim_now: datetime | None = None
+        self._unjoined_clock: ClockState | None = None
         self._early: list[tuple[str, bytes]] = []
         self._wake = asyncio.Event()
         self.finished = asyncio.Event()
@@ -161,8 +162,8 @@ class AgencyNode:
         self.transport.send(self.topics.ready(self.agency), report.model_dump_json().encode())
 
     def _save(self) -> None:
-        if self.state_path is None or self._run is None:
-            return
+        if self.state_path is None or self._run is None or not self._joined:
+            return  # before joining, the saved state of a crashed process is still to be resumed
         statefile.save(self.state_path, self.core.snapshot(self._run, self.session))
 
     # -- incoming ---------------------------------------------------------------------------------
@@ -190,8 +191,12 @@ class AgencyNode:
                     self._wake.set()
                 case ("links",):
                     self.core.on_links(LinksState.model_validate_json(payload))
-                case ("clock",) if self._joined:
-                    self._on_clock(ClockState.model_validate_json(payload))
+                case ("clock",):
+                    clock = ClockState.model_validate_json(payload)
+                    if self._joined:
+                        self._on_clock(clock)
+                    else:
+                        self._unjoined_clock = clock  # retained; may be this run's (checked on joining)
         except ValidationError as exc:
             # The director and the ACL are trusted, but a bad control payload must not kill us.
             self.log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
@@ -230,6 +235,9 @@ class AgencyNode:
         self._set_time(self._sim_now or self.core.now or status.start)
         self._save()
         self._report(force=True)
+        clock, self._unjoined_clock = self._unjoined_clock, None
+        if clock is not None and status.status == "running":
+            self._on_clock(clock)  # a late joiner: the retained clock came before the status
 
     def _on_clock(self, state: ClockState) -> None:
         self._mode = state.mode

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,46 +23,9 @@ from sim.scenario import load_scenario
 from sim.topics import Topics
 from sim.transport import NODELAY, BrokerUrl
 from tests.conftest import TEST_SCENARIOS
+from tests.integration.helpers import Wire
 
 pytestmark = pytest.mark.integration
-
-Msg = tuple[str, Any]
-
-
-class Wire:
-    """A raw client that sees everything under the exercise prefix."""
-
-    def __init__(self, client: aiomqtt.Client, topics: Topics) -> None:
-        self.client = client
-        self.topics = topics
-        self.seen: list[Msg] = []
-        self._new = asyncio.Event()
-
-    async def pump(self) -> None:
-        async for message in self.client.messages:
-            payload = bytes(message.payload) if isinstance(message.payload, bytes | bytearray) else b""
-            try:
-                data: Any = json.loads(payload) if payload else None
-            except ValueError:
-                data = payload
-            self.seen.append((str(message.topic), data))
-            self._new.set()
-
-    async def wait_for(self, match: Callable[[str, Any], bool], timeout: float = 10) -> Msg:
-        async def scan() -> Msg:
-            checked = 0
-            while True:
-                for item in self.seen[checked:]:
-                    if match(*item):
-                        return item
-                checked = len(self.seen)
-                self._new.clear()
-                await self._new.wait()
-
-        return await asyncio.wait_for(scan(), timeout)
-
-    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        await self.client.publish(topic, payload, qos=1, retain=retain)
 
 
 @pytest.fixture

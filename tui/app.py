@@ -36,7 +36,7 @@ from tui.messages import CommandAnswered, FeedUpdated
 from tui.model import DashboardModel
 from tui.panels import ModeInfo, agencies_text, envelope_text, header_text, links_text, obligations_text
 from tui.playback import format_speed, next_speed
-from tui.replay import JournalIndex, Replayer
+from tui.replay import SCAN_BYTES, JournalIndex, Replayer
 from tui.timeaxis import Window, fit
 from tui.timeline import LEGEND
 from tui.widgets.header import HeaderBar
@@ -49,8 +49,10 @@ from tui.widgets.timeline import TimelineView
 log = structlog.get_logger("hotline.dashboard")
 
 FPS = 10
-#: Journal entries folded per frame while a replay catches up with its position.
-FOLD_BUDGET = 4000
+#: Wall time spent folding journal entries per frame while a replay catches up with its position
+#: (the rest of the frame keeps the screen and the keys responsive).
+FOLD_SECONDS = 0.07
+FOLD_CHUNK = 500
 LIVE_ONLY = frozenset({"inject", "end_exercise"})
 REPLAY_ONLY = frozenset({"step", "scrub", "jump"})
 #: Below this size the log and the side panels take turns (key v).
@@ -136,8 +138,19 @@ class DashboardApp(App[Any]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The frames draw into the main screen even while a modal screen is on top of it.
+        main = self.screen
+        self._w_header = main.query_one(HeaderBar)
+        self._w_timeline = main.query_one(TimelineView)
+        self._w_timeline_box = main.query_one("#timeline-box")
+        self._w_log = main.query_one(MessageLog)
+        self._w_agencies = main.query_one("#agencies", Panel)
+        self._w_obligations = main.query_one("#obligations", Panel)
+        self._w_links = main.query_one("#links", Panel)
+        self._w_status = main.query_one("#status", Static)
+        self._w_filter = main.query_one("#filter", Input)
         self._resize_layout()
-        self.query_one(MessageLog).focus()
+        self._w_log.focus()
         self.set_interval(1 / FPS, self._frame)
         if self.feed is not None:
             self.run_worker(self._run_feed(), name="feed", group="feed", exit_on_error=False)
@@ -212,7 +225,10 @@ class DashboardApp(App[Any]):
         elapsed, self._last_frame = wall - self._last_frame, wall
         if self.replayer is not None:
             self.replayer.playback.advance(elapsed)
-            self.replayer.fold(FOLD_BUDGET)
+            while not self.replayer.fold(FOLD_CHUNK) and time.monotonic() - wall < FOLD_SECONDS:
+                pass
+            if not self.replayer.index.complete and time.monotonic() - wall < FOLD_SECONDS:
+                self.replayer.index.scan(SCAN_BYTES)  # index the rest while the screen is up
         elif self.feed is not None:
             self.feed.tick()
         self._draw()
@@ -253,7 +269,7 @@ class DashboardApp(App[Any]):
         title = ""
         if self.feed is not None and self.feed.problem and model is None:
             title = self.feed.problem
-        self.query_one(HeaderBar).show(header_text(model, mode, now, title))
+        self._w_header.show(header_text(model, mode, now, title))
         if model is None or now is None:
             return
         if self.window is None:
@@ -264,20 +280,17 @@ class DashboardApp(App[Any]):
         if key == self._drawn and not force:
             return
         self._drawn = key
-        timeline = self.query_one(TimelineView)
-        timeline.show(model, self.window, now)
-        self._fit_timeline(timeline.content_rows)
-        self.query_one(MessageLog).show(model, now)
+        self._w_timeline.show(model, self.window, now)
+        self._fit_timeline(self._w_timeline.content_rows)
+        self._w_log.show(model, now)
         groups = model.agency_groups(now)
         online = sum(1 for g in groups for a in g.agencies if a.online)
         total = sum(len(g.agencies) for g in groups)
-        self.query_one("#agencies", Panel).show(agencies_text(model, now), f"{online}/{total} online")
+        self._w_agencies.show(agencies_text(model, now), f"{online}/{total} online")
         pending = model.pending(now)
         overdue = sum(1 for p in pending if p.overdue)
-        self.query_one("#obligations", Panel).show(
-            obligations_text(model, now), f"{len(pending)} owed · {overdue} overdue"
-        )
-        self.query_one("#links", Panel).show(links_text(model))
+        self._w_obligations.show(obligations_text(model, now), f"{len(pending)} owed · {overdue} overdue")
+        self._w_links.show(links_text(model))
         self._status_line()
         self.painted += 1
         if self.exit_after_paint and (self.replayer is None or self.replayer.behind == 0):
@@ -289,7 +302,7 @@ class DashboardApp(App[Any]):
         compact = self.screen.has_class("compact")
         cap = max(6, (self.size.height - 4) // 2 + (0 if compact else 2))
         wanted = min(cap, rows + 2)
-        box = self.query_one("#timeline-box")
+        box = self._w_timeline_box
         if box.styles.height is None or box.styles.height.value != wanted:
             box.styles.height = wanted
 
@@ -308,11 +321,11 @@ class DashboardApp(App[Any]):
                 f"view T{format_offset(self.window.start - start)} … T{format_offset(self.window.end - start)}"
                 + (" · following now" if self.following else " · n: follow now")
             )
-        self.query_one("#status", Static).update(" │ ".join(parts))
+        self._w_status.update(" │ ".join(parts))
 
     def _say(self, text: str, *, bad: bool = False) -> None:
         self.status_text = text
-        self.query_one("#status", Static).set_class(bad, "bad")
+        self._w_status.set_class(bad, "bad")
         self._status_line()
 
     # -- keys: playback in replay, commands live -------------------------------------------------
@@ -364,6 +377,7 @@ class DashboardApp(App[Any]):
 
     def action_step(self, direction: int) -> None:
         if self.replayer is not None:
+            self.replayer.index.scan()
             self.replayer.playback.step(self.replayer.index.message_times, forward=direction > 0)
             self.replayer.fold()
             self._draw(force=True)
@@ -382,7 +396,7 @@ class DashboardApp(App[Any]):
             self._draw(force=True)
 
     def action_scroll_timeline(self, rows: int) -> None:
-        timeline = self.query_one(TimelineView)
+        timeline = self._w_timeline
         timeline.scroll_to(y=timeline.scroll_offset.y + rows, animate=False)
 
     def action_pan(self, fraction: float) -> None:
@@ -411,16 +425,16 @@ class DashboardApp(App[Any]):
         self._draw(force=True)
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._w_filter
         box.add_class("shown")
-        box.value = str(self.query_one(MessageLog).filter)
+        box.value = str(self._w_log.filter)
         box.focus()
 
     def action_close_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._w_filter
         if box.has_class("shown"):
             box.remove_class("shown")
-            self.query_one(MessageLog).focus()
+            self._w_log.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "filter":
@@ -430,7 +444,7 @@ class DashboardApp(App[Any]):
         except FilterError as exc:
             self._say(str(exc), bad=True)
             return
-        self.query_one(MessageLog).set_filter(log_filter)
+        self._w_log.set_filter(log_filter)
         self._say(f"filter: {log_filter}" if log_filter else "filter cleared")
         self.action_close_filter()
         self._draw(force=True)

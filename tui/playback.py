@@ -6,7 +6,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 #: Speeds offered by + and - (sim seconds per wall second), live and in replay.
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0)
@@ -80,12 +80,14 @@ class Playback:
         self.paused = True
         self.position = self.end
 
-    def step(self, times: Sequence[datetime], *, forward: bool = True) -> None:
-        """Pause and move to the next (previous) time in ``times`` (sorted): one message at a time."""
+    def step(self, times: Sequence[float], *, forward: bool = True) -> None:
+        """Pause and move to the next (previous) time in ``times`` (sorted epoch seconds): one
+        message at a time."""
         self.paused = True
+        now = self.position.timestamp()
         if forward:
-            i = bisect_right(times, self.position)
-            self.seek(times[i] if i < len(times) else self.end)
+            i = bisect_right(times, now)
+            self.seek(datetime.fromtimestamp(times[i], UTC) if i < len(times) else self.end)
         else:
-            i = bisect_left(times, self.position)
-            self.seek(times[i - 1] if i > 0 else self.start)
+            i = bisect_left(times, now)
+            self.seek(datetime.fromtimestamp(times[i - 1], UTC) if i > 0 else self.start)

@@ -56,50 +56,111 @@ def entry_of(line: bytes) -> Entry:
     return Entry.model_construct(t=when, topic=topic, payload=None, raw=payload.decode())
 
 
-class JournalIndex:
-    """Where each entry of a journal starts and at which sim time; entries read on demand."""
+#: Bytes of journal indexed per step: the first step is enough for the first paint; the rest is
+#: indexed a step per frame (a few milliseconds each) while the dashboard is already on screen.
+SCAN_BYTES = 2_000_000
 
-    def __init__(self, path: Path) -> None:
+
+class JournalIndex:
+    """Where each entry of a journal starts and at which sim time; entries read on demand.
+
+    The file is indexed progressively (:meth:`scan`), so a huge journal opens at once."""
+
+    def __init__(self, path: Path, *, scan_bytes: int = SCAN_BYTES) -> None:
         self.path = path
         self.header: JournalHeader = read_header(path)
         self.offsets = array("q")
+        #: Sim time (epoch seconds) of each entry, made non-decreasing so bisect works.
         self.times = array("d")
-        #: Sim times of protocol messages, for stepping one message at a time.
-        self.message_times: list[datetime] = []
-        self._scan()
+        #: Sim times (epoch seconds) of protocol messages, for stepping one message at a time.
+        self.message_times: list[float] = []
+        with path.open("rb") as fh:
+            self._pos = len(fh.readline())
+            fh.seek(0, 2)
+            self.size = fh.tell()
+        self._end = self._pos
+        self._number = 1
+        self._last = 0.0
+        self._stamp, self._stamp_t = b"", 0.0
+        self.last_time = self._tail_time()
+        self.scan(scan_bytes)
 
-    def _scan(self) -> None:
-        data = self.path.read_bytes()
-        pos = data.find(b"\n") + 1
-        last = 0.0
-        number = 1
-        while pos < len(data):
-            nl = data.find(b"\n", pos)
-            if nl < 0:
-                break  # torn last line (crash mid-write): ignored, as read_entries does
-            number += 1
-            line = data[pos:nl]
+    @property
+    def complete(self) -> bool:
+        return self._pos >= self.size
+
+    @property
+    def scanned_until(self) -> float:
+        """Sim time (epoch) up to which every entry is indexed."""
+        return float("inf") if self.complete else self._last
+
+    def _tail_time(self) -> datetime | None:
+        """The time of the last complete line, read from the end of the file."""
+        with self.path.open("rb") as fh:
+            fh.seek(max(self._pos, self.size - 65536))
+            tail = fh.read()
+        lines = tail.split(b"\n")[:-1]  # what follows the last newline is torn or empty
+        for line in reversed(lines):
             t = _time_of(line)
-            if t is None:
+            if t is not None:
+                return datetime.fromtimestamp(t, UTC)
+        return None
+
+    def scan(self, max_bytes: int | None = None) -> bool:
+        """Index up to ``max_bytes`` more of the file (all of it when None); True when complete."""
+        if self.complete:
+            return True
+        with self.path.open("rb") as fh:
+            fh.seek(self._pos)
+            data = fh.read(max_bytes if max_bytes is not None else -1)
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) < (max_bytes or 0) or max_bytes is None:
+                self._pos = self.size  # a torn last line (crash mid-write): ignored, as read_entries does
+                return True
+            return self.scan(max_bytes * 2)  # a line longer than the step
+        self._index(data, cut)
+        self._pos += cut
+        self._end = self._pos
+        if self._pos < self.size and max_bytes is None:
+            self._pos = self.size  # only a torn line is left
+        elif self._pos < self.size and b"\n" not in data[cut:] and len(data) < (max_bytes or 0):
+            self._pos = self.size
+        return self.complete
+
+    def _index(self, data: bytes, cut: int) -> None:
+        offsets, times, message_times = self.offsets, self.times, self.message_times
+        msg_at = _TOPIC_AT + len(_TOPIC_KEY)
+        base = self._pos
+        pos = 0
+        last = self._last
+        while pos < cut:
+            nl = data.find(b"\n", pos)
+            self._number += 1
+            head = data[pos : min(nl, pos + msg_at + 120)]
+            if head[: len(_T_PREFIX)] == _T_PREFIX and head[_TOPIC_AT:msg_at] == _TOPIC_KEY:
+                if head[len(_T_PREFIX) : _TOPIC_AT] != self._stamp:
+                    self._stamp = head[len(_T_PREFIX) : _TOPIC_AT]
+                    self._stamp_t = _time_of(head) or 0.0
+                t = self._stamp_t
+            else:
                 try:
-                    t = _epoch(Entry.model_validate_json(line).t)
+                    t = _epoch(Entry.model_validate_json(data[pos:nl]).t)
                 except ValueError as exc:
-                    raise JournalError(self.path, number, str(exc).splitlines()[0]) from exc
+                    raise JournalError(self.path, self._number, str(exc).splitlines()[0]) from exc
             last = max(last, t)
-            self.offsets.append(pos)
-            self.times.append(last)  # non-decreasing, so bisect works on any journal
-            if b"/msg/" in line[_TOPIC_AT : _TOPIC_AT + 200]:
-                when = datetime.fromtimestamp(t, UTC)
-                if not self.message_times or when >= self.message_times[-1]:
-                    self.message_times.append(when)
+            offsets.append(base + pos)
+            times.append(last)
+            if b"/msg/" in head[msg_at:] and (not message_times or message_times[-1] != last):
+                message_times.append(last)
             pos = nl + 1
-        self._end = pos
+        self._last = last
 
     def __len__(self) -> int:
         return len(self.offsets)
 
     def count_until(self, t: datetime) -> int:
-        """How many entries happened at or before ``t``."""
+        """How many indexed entries happened at or before ``t``."""
         return bisect_right(self.times, _epoch(t))
 
     def read(self, first: int, last: int) -> Iterator[Entry]:
@@ -114,10 +175,6 @@ class JournalIndex:
         for line in chunk.split(b"\n"):
             if line:
                 yield entry_of(line)
-
-    @property
-    def last_time(self) -> datetime | None:
-        return datetime.fromtimestamp(self.times[-1], UTC) if len(self.times) else None
 
 
 class Replayer:
@@ -144,13 +201,24 @@ class Replayer:
         return self.index.count_until(self.playback.position)
 
     @property
+    def indexing(self) -> bool:
+        """The position lies beyond what is indexed yet."""
+        return self.index.scanned_until < _epoch(self.playback.position)
+
+    @property
     def behind(self) -> int:
-        """Entries still to fold before the model shows the playback position."""
+        """Entries still to fold before the model shows the playback position (at least 1 while
+        the index has not reached it)."""
         target = self.target
-        return target - self.folded if target >= self.folded else target
+        left = target - self.folded if target >= self.folded else target
+        return max(left, 1) if self.indexing else left
 
     def fold(self, budget: int | None = None) -> bool:
         """Fold towards the playback position, at most ``budget`` entries; True when there."""
+        if budget is None:
+            self.index.scan()
+        elif self.indexing:
+            self.index.scan(SCAN_BYTES)
         target = self.target
         if target < self.folded:
             self.model = self._fresh()
@@ -159,7 +227,7 @@ class Replayer:
         for entry in self.index.read(self.folded, stop):
             self.model.apply(entry)
         self.folded = stop
-        if stop == target:
+        if stop == target and not self.indexing:
             self.model.now = self.playback.position
             self.model.version += 1
             return True

@@ -493,34 +493,38 @@ def _problems(state: ExerciseState) -> list[Problem]:
 
 
 def _checks(state: ExerciseState) -> list[CheckRow]:
+    """Each communication check once (retries merged into the original), with the depth its
+    answer reached — or why there was none."""
     replies: dict[str, tuple[datetime, CommCheckReply]] = {}
     for m in state.messages:
         body = m.envelope.body
         if m.copy == 1 and isinstance(body, CommCheckReply) and m.envelope.ref is not None:
             replies.setdefault(m.envelope.ref, (m.envelope.sent_at, body))
     rows: dict[str, CheckRow] = {}
-    aliases: dict[str, str] = {}
-    for m in state.messages:
+    original: dict[str, str] = {}
+    undelivered = {
+        o.obs.message: o.obs
+        for o in state.observations
+        if isinstance(o.obs, LinkObs) and o.obs.kind is Kind.COMM_CHECK and o.obs.fate in (Fate.LOST, Fate.REFUSED)
+    }
+    for message, obs in undelivered.items():
+        rows[message] = CheckRow(obs.recipient, obs.channel, obs.at, None, obs.fate.value.upper())
+    for m in sorted(state.messages, key=lambda m: m.envelope.sent_at):
         env = m.envelope
         if m.copy != 1 or env.kind is not Kind.COMM_CHECK:
             continue
-        original = aliases.get(env.ref or "", env.ref) if env.ref else None
-        key = original if original in rows else env.id
-        aliases[env.id] = key
+        key = env.id
+        if env.ref is not None and original.get(env.ref, env.ref) in rows:
+            key = original.get(env.ref, env.ref)
+        original[env.id] = key
         row = rows.get(key) or CheckRow(env.recipient, env.channel, env.sent_at, None, None)
-        if env.id in replies and row.replied_after is None:
+        if env.id in replies and (row.replied_after is None):
             at, body = replies[env.id]
             row = CheckRow(row.recipient, row.channel, row.sent_at, at - row.sent_at, body.depth.name)
+        elif row.depth in ("LOST", "REFUSED") and env.id not in undelivered:
+            row = CheckRow(row.recipient, row.channel, row.sent_at, None, None)  # a retry got through
         rows[key] = row
-    refused = [
-        o.obs
-        for o in state.observations
-        if isinstance(o.obs, LinkObs) and o.obs.kind is Kind.COMM_CHECK and o.obs.fate is Fate.REFUSED
-    ]
-    for obs in refused:
-        if obs.message not in rows:
-            rows[obs.message] = CheckRow(obs.recipient, obs.channel, obs.at, None, "REFUSED")
-    return sorted(rows.values(), key=lambda r: (r.depth is None, r.recipient))
+    return sorted(rows.values(), key=lambda r: (r.replied_after is None, r.recipient))
 
 
 def _objectives(state: ExerciseState, verdicts: list[Verdict]) -> list[ObjectiveResult]:
@@ -593,6 +597,19 @@ def _findings(state: ExerciseState) -> list[Finding]:
                     "protocol violation",
                     f"{obs.agency} tried to send {obs.kind.value} to {obs.recipient}: {obs.reason.value}",
                     "align the procedure with the channels the agreement provides",
+                )
+            )
+    for event in state.observations:
+        obs = event.obs
+        if isinstance(obs, LinkObs) and obs.fate in (Fate.LOST, Fate.REFUSED):
+            why = "was refused by the down link" if obs.fate is Fate.REFUSED else "was lost in transit"
+            raw.append(
+                (
+                    obs.at,
+                    f"{obs.agency} / {obs.recipient}",
+                    "undelivered message",
+                    f"{obs.kind.value} {obs.message} from {obs.agency} to {obs.recipient} on {obs.channel} {why}",
+                    "check the link and its fallback; keep the point-of-contact entry up to date",
                 )
             )
     raw.sort(key=lambda r: (r[0], r[1], r[3]))

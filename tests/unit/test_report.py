@@ -251,3 +251,22 @@ def test_charts_show_a_short_spike(report: Report) -> None:
     svg = ladder_svg(report, incident)
     assert "polyline" in svg
     assert "<title>" in svg
+
+
+def test_communication_checks_show_depth_or_why_there_was_none(tmp_path: Path) -> None:
+    data = scenario_data(
+        policies={"default": {"reliability": 1.0, "ack_delay": ["1h", "1h"], "check_depth": "ACKNOWLEDGED"}},
+        injects=[
+            {"at": "+00:00", "link": {"channel": "cert", "between": ["aa-cert", "bb-cert"], "fault": "down"}},
+            {"at": "+01:00", "message": {"from": "aa-cert", "to": "bb-cert", "kind": "COMM_CHECK"}},
+            {"at": "+01:00", "message": {"from": "aa-nrrc", "to": "bb-nrrc", "kind": "COMM_CHECK"}},
+        ],
+    )
+    report = build(journal_of(data, tmp_path))
+    rows = {c.recipient: c for c in report.checks}
+    assert rows["bb-nrrc"].depth == "ACKNOWLEDGED"
+    assert rows["bb-nrrc"].replied_after == timedelta(hours=1, minutes=15)  # 15 min on the NRRC link
+    assert (rows["bb-cert"].depth, rows["bb-cert"].replied_after) == ("REFUSED", None)
+    (undelivered,) = [f for f in report.findings if f.kind == "undelivered message"]
+    assert undelivered.agency == "aa-cert / bb-cert"
+    assert "refused by the down link" in undelivered.finding

@@ -14,7 +14,7 @@ import pytest
 
 from sim.broker import MosquittoBroker
 from sim.transport import NODELAY
-from tests.conftest import REPO, SCENARIOS
+from tests.conftest import REPO, SCENARIOS, TEST_SCENARIOS
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +67,15 @@ def test_validate_points_at_file_line_column_and_field(tmp_path: Path) -> None:
     assert "severty" in run.stderr
 
 
-def test_realtime_is_not_yet_available(tmp_path: Path) -> None:
-    done = hotline("run", "election-interference", cwd=tmp_path)
-    assert done.returncode == 2
-    assert "--fast" in done.stderr
+def test_run_realtime_at_a_speed(tmp_path: Path) -> None:
+    """Without --fast a run is paced by the wall clock: 6 sim hours at ×14400 take 1.5 s."""
+    drill = str(TEST_SCENARIOS / "drill.yaml")
+    done = hotline("run", drill, "--speed", "14400", "--out", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "realtime ×14400" in done.stdout
+    assert "delivery: all" in done.stdout
+    wall = float(done.stdout.rsplit("·", 1)[1].split("s wall")[0])
+    assert wall >= 1.5, "paced by the wall clock, not run as fast as possible"
 
 
 def test_scenarios_lists_the_shipped_ones(tmp_path: Path) -> None:

@@ -115,6 +115,7 @@ def rig() -> Iterator[Rig]:
     the_rig.run(the_rig.stop())
     the_rig.loop.call_soon_threadsafe(the_rig.loop.stop)
     the_rig.thread.join(5)
+    the_rig.loop.close()
 
 
 @pytest.mark.timeout(120)

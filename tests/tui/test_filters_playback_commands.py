@@ -110,7 +110,7 @@ def test_the_free_message_form_is_validated_before_sending() -> None:
         validate_free_message(
             sc,
             ag,
-            FreeMessage(sender="us-nrrc", recipient="ru-nrrc", kind="WARNING", incident="EI-1", body="demand: x"),  # noqa: E501
+            FreeMessage(sender="us-nrrc", recipient="ru-nrrc", kind="WARNING", incident="EI-1", body="demand: x"),
         )
     assert any("basis" in m for m in bad.value.errors["body"])
     with pytest.raises(InjectInvalid) as bad:

@@ -51,7 +51,9 @@ log = structlog.get_logger("hotline.dashboard")
 FPS = 10
 #: Wall time spent folding journal entries per frame while a replay catches up with its position
 #: (the rest of the frame keeps the screen and the keys responsive).
-FOLD_SECONDS = 0.07
+FOLD_SECONDS = 0.05
+#: While a replay catches up, the whole dashboard is redrawn this often (the header every frame).
+CATCH_UP_REDRAW = 1.0
 FOLD_CHUNK = 500
 LIVE_ONLY = frozenset({"inject", "end_exercise"})
 REPLAY_ONLY = frozenset({"step", "scrub", "jump"})
@@ -114,6 +116,8 @@ class DashboardApp(App[Any]):
         self.status_text = ""
         self.painted = 0
         self._last_frame = time.monotonic()
+        self._full_draw = 0.0
+        self._folding = False
         self._drawn: tuple[object, ...] = ()
         if feed is not None:
             feed.on_change = self._feed_changed
@@ -225,13 +229,31 @@ class DashboardApp(App[Any]):
         elapsed, self._last_frame = wall - self._last_frame, wall
         if self.replayer is not None:
             self.replayer.playback.advance(elapsed)
-            while not self.replayer.fold(FOLD_CHUNK) and time.monotonic() - wall < FOLD_SECONDS:
+            # Keep up with ordinary playback within the frame; a backlog goes to _catch_up.
+            while not self._folding and not self.replayer.fold(FOLD_CHUNK) and time.monotonic() - wall < 0.02:
                 pass
-            if not self.replayer.index.complete and time.monotonic() - wall < FOLD_SECONDS:
-                self.replayer.index.scan(SCAN_BYTES)  # index the rest while the screen is up
+            if not self._folding and (self.replayer.behind > 0 or not self.replayer.index.complete):
+                self._folding = True
+                self.run_worker(self._catch_up(), group="fold", exit_on_error=True)
         elif self.feed is not None:
             self.feed.tick()
         self._draw()
+
+    async def _catch_up(self) -> None:
+        """Fold (and index) in slices, yielding to the screen and the keys between slices, until
+        the model shows the playback position and the whole journal is indexed."""
+        replayer = self.replayer
+        assert replayer is not None
+        try:
+            while replayer.behind > 0 or not replayer.index.complete:
+                deadline = time.monotonic() + FOLD_SECONDS
+                while not replayer.fold(FOLD_CHUNK) and time.monotonic() < deadline:
+                    pass
+                if not replayer.index.complete and time.monotonic() < deadline:
+                    replayer.index.scan(SCAN_BYTES)  # index the rest while the screen is up
+                await asyncio.sleep(0)  # a turn for input, timers and the screen
+        finally:
+            self._folding = False
 
     def _mode(self) -> ModeInfo:
         if self.replayer is not None:
@@ -279,6 +301,10 @@ class DashboardApp(App[Any]):
         key = (id(model), model.version, now, self.window, self.size, self.screen.classes)
         if key == self._drawn and not force:
             return
+        catching_up = self.replayer is not None and self.replayer.behind > 0
+        if catching_up and not force and time.monotonic() - self._full_draw < CATCH_UP_REDRAW:
+            return  # folding gets the time; the header shows the progress
+        self._full_draw = time.monotonic()
         self._drawn = key
         self._w_timeline.show(model, self.window, now)
         self._fit_timeline(self._w_timeline.content_rows)
@@ -286,10 +312,10 @@ class DashboardApp(App[Any]):
         groups = model.agency_groups(now)
         online = sum(1 for g in groups for a in g.agencies if a.online)
         total = sum(len(g.agencies) for g in groups)
-        self._w_agencies.show(agencies_text(model, now), f"{online}/{total} online")
+        self._w_agencies.show(agencies_text(groups), f"{online}/{total} online")
         pending = model.pending(now)
         overdue = sum(1 for p in pending if p.overdue)
-        self._w_obligations.show(obligations_text(model, now), f"{len(pending)} owed · {overdue} overdue")
+        self._w_obligations.show(obligations_text(pending), f"{len(pending)} owed · {overdue} overdue")
         self._w_links.show(links_text(model))
         self._status_line()
         self.painted += 1

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from sim.durations import format_duration, format_offset
 from sim.outcome import MessageEvent
-from tui.model import GLYPHS, DashboardModel, Fate
+from tui.model import GLYPHS, DashboardModel, Fate, Pending, StateGroup
 
 LEVEL_STYLES = (
     "bold #d0d0d0 on #3a3a3a",
@@ -78,9 +78,9 @@ def header_text(model: DashboardModel | None, info: ModeInfo, now: datetime | No
     return [first, text]
 
 
-def agencies_text(model: DashboardModel, now: datetime) -> Text:
+def agencies_text(groups: list[StateGroup]) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    for group in model.agency_groups(now):
+    for group in groups:
         text.append(f"{group.name}\n", "bold underline")
         for row in group.agencies:
             if row.online is None:
@@ -113,9 +113,8 @@ def countdown(left: timedelta) -> str:
     return f"{sign}{mins}m"
 
 
-def obligations_text(model: DashboardModel, now: datetime, limit: int = 50) -> Text:
+def obligations_text(pending: list[Pending], limit: int = 50) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    pending = model.pending(now)
     if not pending:
         text.append("nothing owed", "#6c6c6c")
         return text

@@ -228,7 +228,8 @@ class Replayer:
             self.model.apply(entry)
         self.folded = stop
         if stop == target and not self.indexing:
-            self.model.now = self.playback.position
-            self.model.version += 1
+            if self.model.now != self.playback.position:
+                self.model.now = self.playback.position
+                self.model.version += 1
             return True
         return False

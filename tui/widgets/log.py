@@ -90,6 +90,10 @@ class MessageLog(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, len(self.rows) + 1 - self.scrollable_content_region.height), animate=False)
         self.refresh()
 
+    def on_resize(self) -> None:
+        if self.follow and self.rows:
+            self.scroll_to(y=max(0, len(self.rows) + 1 - self.scrollable_content_region.height), animate=False)
+
     def selected(self) -> MessageEvent | None:
         if self.model is None or not 0 <= self.cursor < len(self.rows):
             return None

@@ -79,6 +79,12 @@ class TimelineView(ScrollView, can_focus=False):
     def content_rows(self) -> int:
         return len(self._specs) + AXIS_ROWS
 
+    def on_resize(self) -> None:
+        """Columns depend on the width: lay the rows out again."""
+        if self.model is not None and self.window is not None and self.now is not None:
+            self._key = ()
+            self.show(self.model, self.window, self.now)
+
     def rows_text(self) -> list[str]:
         """Every row as plain text (label + plot): what tests and the export read."""
         return [self._strip_text(self._row(i)) for i in range(len(self._specs))]

@@ -21,7 +21,7 @@ import typer
 
 from sim.brokerconfig import DIRECTOR
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
-from sim.cli_run import RunPrinter
+from sim.cli_run import RunPrinter, write_report
 from sim.clock import utc_stamp
 from sim.control import Command
 from sim.errors import HotlineError, InputFileError
@@ -158,6 +158,7 @@ def director(
     say(f"waiting for {len(the_director.agencies)} agencies: {', '.join(the_director.agencies)}")
     state = _serve(the_director.run)
     code = printer.finish(state, check(state), journal, the_director.stats)
+    write_report(journal)
     if code:
         raise typer.Exit(code)
 

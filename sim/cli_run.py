@@ -68,6 +68,19 @@ class RunPrinter:
         return 0
 
 
+def write_report(journal: Path) -> None:
+    """The after-action report goes next to the journal at the end of every run."""
+    from sim.journal import JournalError  # noqa: PLC0415
+    from sim.report import write_reports  # noqa: PLC0415 - only when a run is over
+
+    try:
+        written = write_reports(journal)
+    except JournalError as exc:
+        err(f"warning: no after-action report: {exc}")
+        return
+    say(f"report {', '.join(str(p) for p in written)}")
+
+
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(help="Scenario file, or the id of a shipped scenario.")],
@@ -115,6 +128,7 @@ def run(
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")
     code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
+    write_report(result.journal)
     if code:
         raise typer.Exit(code)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sim.control import LinksState
 from sim.durations import format_duration, format_offset
 from sim.expect import Verdict
-from sim.links import Fate
+from sim.links import Fate, LinkRow
 from sim.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
 from sim.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
 from sim.protocol import Status
@@ -20,6 +21,31 @@ class Timeline:
     def __init__(self, state: ExerciseState) -> None:
         self.state = state
         self.start = state.scenario.start
+        self._links: dict[str, LinkRow] = {}
+
+    def _link_changes(self, links: LinksState) -> str:
+        """What changed since the last link table (the first one: how many links there are)."""
+        rows = {f"{r.channel}:{r.a}~{r.b}": r for r in links.links}
+        before, self._links = self._links, rows
+        if not before:
+            down = [k for k, r in rows.items() if not r.up]
+            return f"{len(rows)} links" + (f", down: {', '.join(down)}" if down else ", all up")
+        changes = []
+        for key, row in rows.items():
+            old = before.get(key)
+            if old is None or old == row:
+                continue
+            parts = []
+            if old.up != row.up:
+                parts.append("UP" if row.up else "DOWN")
+            if old.latency != row.latency:
+                parts.append(f"latency {format_duration(old.latency)}→{format_duration(row.latency)}")
+            if old.loss != row.loss:
+                parts.append(f"loss {row.loss:.0%}")
+            if old.duplicate != row.duplicate:
+                parts.append(f"duplication {row.duplicate:.0%}")
+            changes.append(f"{key} {' '.join(parts)}")
+        return "; ".join(changes) or "unchanged"
 
     def _when(self, t: datetime) -> str:
         return f"T{format_offset(t - self.start):<7} {t:%m-%d %H:%M}"
@@ -67,11 +93,8 @@ class Timeline:
                     f"{self._when(obs.at)}  ⊘ rejected {obs.agency} refused a message from "
                     f"{obs.published_as}: {obs.reason.value} ({obs.detail[:80]})"
                 )
-            case CtlEvent(what="links") if self.state.links is not None:
-                down = [f"{r.channel}:{r.a}~{r.b}" for r in self.state.links.links if not r.up]
-                return (
-                    f"{self._when(self.state.links.at)}  ⚡ links   {'down: ' + ', '.join(down) if down else 'all up'}"
-                )
+            case CtlEvent(what="links", detail=LinksState() as links):
+                return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
         return None
 
 

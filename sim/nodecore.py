@@ -21,7 +21,7 @@ from sim.compose import body_from
 from sim.control import InjectOrder, LinksState, RoundReport
 from sim.errors import LocalProtocolError, MalformedMessage
 from sim.links import Fate, LinkRow, LinkTable, decide
-from sim.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, decode_envelope, encode
+from sim.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, Tlp, decode_envelope, encode
 from sim.observations import (
     BlockedObs,
     DuplicateObs,
@@ -291,7 +291,16 @@ class NodeCore:
         severity = msg.severity if msg.severity is not None else (view.severity if view else 0)
         body = body_from(msg.kind, msg.body, now=t)
         draft = Draft(
-            t, msg.to, msg.kind, body, msg.incident, ref=ref, severity=severity, channel=msg.channel, reason="scripted"
+            t,
+            msg.to,
+            msg.kind,
+            body,
+            msg.incident,
+            ref=ref,
+            severity=severity,
+            channel=msg.channel,
+            reason="scripted",
+            tlp=msg.tlp or Tlp.AMBER,
         )
         self._send_draft(draft, t)
 
@@ -396,6 +405,7 @@ class NodeCore:
             severity=original.severity,
             channel=original.channel,
             reason=f"retry {attempt}",
+            tlp=original.tlp,
         )
         env = self._send_draft(draft, t)
         if env is not None:
@@ -448,6 +458,7 @@ class NodeCore:
             seq=self.seq + 1,
             sent_at=t,
             severity=draft.severity,
+            tlp=draft.tlp,
             body=draft.body,
         )
         try:

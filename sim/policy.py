@@ -57,6 +57,7 @@ from sim.messages import (
     ReferralReason,
     RequestInfo,
     StandDown,
+    Tlp,
     Warning,
 )
 from sim.protocol import (
@@ -89,6 +90,8 @@ class Draft:
     reason: str = ""
     #: The obligation this draft is meant to meet; dropped if that is no longer open.
     meets: str | None = None
+    #: Traffic Light Protocol marking (default AMBER: for the recipient's organisation).
+    tlp: Tlp = Tlp.AMBER
 
 
 class IncidentView(BaseModel):

@@ -7,6 +7,7 @@ protocol, options), 3 the exercise could not run (broker unreachable, a particip
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -65,3 +66,15 @@ def parse_broker(url: str) -> BrokerUrl:
         return BrokerUrl.parse(url)
     except HotlineError as exc:
         die(EXIT_BAD_INPUT, f"error: {exc}")
+
+
+def emit(text: str, out: Path | None) -> None:
+    """A command's document: to stdout, or to ``out`` (then a note on stderr)."""
+    if out is None:
+        say(text.rstrip("\n"))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
+    err(f"wrote {out}")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
+from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, emit, err, load, parse_broker, say
 from sim.errors import HotlineError
 
 
@@ -83,14 +83,7 @@ def report(
         die(EXIT_BAD_INPUT, f"error: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
         die(EXIT_BAD_INPUT, f"error: {path}: {exc}")
-    if out is None:
-        say(text.rstrip("\n"))
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
-    err(f"wrote {out}")
+    emit(text, out)
 
 
 @app.command()
@@ -132,14 +125,7 @@ def compare(
         text = f"## {loaded[0].scenario.title}\n\n" + markdown_table(dists) + "\n"
     else:
         text = text_table(dists) + "\n"
-    if out is None:
-        say(text.rstrip("\n"))
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
-    err(f"wrote {out}")
+    emit(text, out)
 
 
 @app.command()

@@ -121,7 +121,7 @@ def test_run_then_report_in_every_format(tmp_path: Path) -> None:
     assert data["overview"]["scenario"] == "election-interference"
     status = {o["id"]: o["status"] for o in data["objectives"]}
     assert status["O-3"] == "met"  # contained below the leaders' line
-    assert status["O-1"] == "not evaluated"  # no expectation names it
+    assert status["O-1"] == "met"  # notified within two hours (its own expectation)
 
 
 def test_report_bad_input_exits_2(tmp_path: Path) -> None:

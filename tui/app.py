@@ -54,6 +54,9 @@ FPS = 10
 FOLD_SECONDS = 0.05
 #: While a replay catches up, the whole dashboard is redrawn this often (the header every frame).
 CATCH_UP_REDRAW = 1.0
+#: Under a flood of live traffic (more than BUSY entries since the last frame) the whole dashboard
+#: is redrawn at most this often, so that taking in the traffic keeps most of the CPU.
+BUSY, BUSY_REDRAW = 20, 1.0
 FOLD_CHUNK = 500
 LIVE_ONLY = frozenset({"inject", "end_exercise"})
 REPLAY_ONLY = frozenset({"step", "scrub", "jump"})
@@ -118,6 +121,9 @@ class DashboardApp(App[Any]):
         self._last_frame = time.monotonic()
         self._full_draw = 0.0
         self._folding = False
+        self._update_posted = False
+        self._seen = 0
+        self._busy = False
         self._drawn: tuple[object, ...] = ()
         if feed is not None:
             feed.on_change = self._feed_changed
@@ -181,13 +187,16 @@ class DashboardApp(App[Any]):
         return self.feed is not None
 
     def _feed_changed(self) -> None:
-        self.post_message(FeedUpdated())
+        if not self._update_posted:
+            self._update_posted = True
+            self.post_message(FeedUpdated())
 
     def _feed_result(self, result: CommandResult) -> None:
         self.post_message(CommandAnswered(result))
 
     def on_feed_updated(self, _message: FeedUpdated) -> None:
-        """Coalesced by ``can_replace``; the next frame redraws from the model."""
+        """Coalesced (one in the queue at a time, and ``can_replace``); the next frame redraws."""
+        self._update_posted = False
 
     async def _run_feed(self) -> None:
         assert self.feed is not None
@@ -237,6 +246,9 @@ class DashboardApp(App[Any]):
                 self.run_worker(self._catch_up(), group="fold", exit_on_error=True)
         elif self.feed is not None:
             self.feed.tick()
+            received = self.feed.stats.received
+            self._busy = received - self._seen > BUSY
+            self._seen = received
         self._draw()
 
     async def _catch_up(self) -> None:
@@ -304,6 +316,8 @@ class DashboardApp(App[Any]):
         catching_up = self.replayer is not None and self.replayer.behind > 0
         if catching_up and not force and time.monotonic() - self._full_draw < CATCH_UP_REDRAW:
             return  # folding gets the time; the header shows the progress
+        if self._busy and not force and time.monotonic() - self._full_draw < BUSY_REDRAW:
+            return
         self._full_draw = time.monotonic()
         self._drawn = key
         self._w_timeline.show(model, self.window, now)

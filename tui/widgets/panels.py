@@ -21,10 +21,17 @@ class Panel(VerticalScroll):
         super().__init__(id=id)
         self.border_title = title
         self._body = Static("", classes="body")
+        self._text: Text | None = None
+        self._lines = -1
 
     def compose(self) -> ComposeResult:
         yield self._body
 
     def show(self, text: Text, subtitle: str = "") -> None:
-        self._body.update(text)
+        if text == self._text and subtitle == self.border_subtitle:
+            return
+        # A new layout only when the text's height changes: a reflow repaints the whole screen.
+        lines = text.plain.count("\n")
+        self._body.update(text, layout=lines != self._lines)
+        self._text, self._lines = text, lines
         self.border_subtitle = subtitle

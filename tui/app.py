@@ -565,8 +565,9 @@ def run_live(
 
     ``loaded``: the scenario, when the caller has it (otherwise it is found from the director's
     retained ``ctl/exercise``). ``background``: a coroutine function started once the dashboard
-    is subscribed — e.g. the exercise itself, so the dashboard misses none of it; its result
-    (or exception) is returned."""
+    is subscribed — e.g. the exercise itself, so the dashboard misses none of it. Returns its
+    result (None if the facilitator quit before it finished — it is then cancelled); re-raises
+    its exception after the dashboard closed."""
     feed = LiveFeed(
         url,
         exercise,
@@ -576,6 +577,8 @@ def run_live(
     )
     app = DashboardApp(feed=feed, background=background, exit_after_paint=exit_after_paint_requested())
     app.run()
+    if isinstance(app.background_result, BaseException):
+        raise app.background_result
     return app.background_result
 
 

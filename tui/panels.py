@@ -84,17 +84,17 @@ def agencies_text(groups: list[StateGroup]) -> Text:
         text.append(f"{group.name}\n", "bold underline")
         for row in group.agencies:
             if row.online is None:
-                mark, style, word = "○", "#6c6c6c", "unseen "
+                mark, style, word = "?", "#6c6c6c", "unseen "
             elif row.online:
                 mark, style, word = "●", "#5fd75f", "online "
             else:
                 mark, style, word = "○", "bold #ff5f5f", "OFFLINE"
             text.append(f" {mark} ", style)
-            text.append(f"{row.agency:<10}", "bold")
+            text.append(f"{row.agency:<10.10}", "bold")
             text.append(f" {word}", style)
             text.append(f" {row.open:>2} open", "#a8a8a8" if row.open == 0 else "")
             if row.overdue:
-                text.append(f" {row.overdue} overdue ", "bold #ffffff on #d70000")
+                text.append(f" {row.overdue} late", "bold #ffffff on #d70000")
             text.append("\n")
     text.rstrip()
     return text

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, Select, TextArea
 
 from sim.clock import wall_now
 from sim.console import summary
@@ -138,13 +139,19 @@ async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) ->
         await pilot.press("i")
         assert isinstance(app.screen, InjectScreen)
         form = app.screen
-        form.query_one("#choice").value = "5"  # type: ignore[attr-defined]
+        form.query_one("#choice", Select).value = "5"
         await pilot.pause()
         assert "I-5" in str(form.query_one("#chosen").render())
         await pilot.press("ctrl+s")
         scripted = await director.next_command(1)
         assert scripted.action == "inject"
         assert scripted.inject == loaded.scenario.injects[5]
+
+        # Escape cancels the form: nothing sent.
+        await pilot.press("i")
+        assert isinstance(app.screen, InjectScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, InjectScreen)
 
         # A free message: nothing is sent while the form is wrong.
         await pilot.press("i")
@@ -155,20 +162,20 @@ async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) ->
         assert "choose an agency" in str(form.query_one("#sender-error").render())
         assert "choose a kind" in str(form.query_one("#kind-error").render())
         assert "need attention" in str(form.query_one("#errors").render())
-        form.query_one("#sender").value = "us-nrrc"  # type: ignore[attr-defined]
-        form.query_one("#recipient").value = "ru-nrrc"  # type: ignore[attr-defined]
-        form.query_one("#kind").value = "WARNING"  # type: ignore[attr-defined]
+        form.query_one("#sender", Select).value = "us-nrrc"
+        form.query_one("#recipient", Select).value = "ru-nrrc"
+        form.query_one("#kind", Select).value = "WARNING"
         await pilot.pause()
-        assert "basis" in form.query_one("#body").text  # type: ignore[attr-defined]  # the template
-        form.query_one("#severity").value = "7"  # type: ignore[attr-defined]
+        assert "basis" in form.query_one("#body", TextArea).text  # the template
+        form.query_one("#severity", Input).value = "7"
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, InjectScreen)
         assert "0 to 5" in str(form.query_one("#severity-error").render())
         assert "must name the incident" in str(form.query_one("#incident-error").render())
-        form.query_one("#incident").value = "EI-1"  # type: ignore[attr-defined]
-        form.query_one("#severity").value = "4"  # type: ignore[attr-defined]
-        form.query_one("#body").text = "demand: stop the intrusion\nbasis: forensic evidence"  # type: ignore[attr-defined]
-        form.query_one("#note").value = "facilitator raises the stakes"  # type: ignore[attr-defined]
+        form.query_one("#incident", Input).value = "EI-1"
+        form.query_one("#severity", Input).value = "4"
+        form.query_one("#body", TextArea).text = "demand: stop the intrusion\nbasis: forensic evidence"
+        form.query_one("#note", Input).value = "facilitator raises the stakes"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, InjectScreen))
         free = await director.next_command(2)

@@ -310,7 +310,10 @@ class DashboardApp(App[Any]):
             self.window = fit(model.scenario.start, model.scenario.end)
         if self.following:
             self.window = self.window.follow(now, model.scenario.end)
-        key = (id(model), model.version, now, self.window, self.size, self.screen.classes)
+        # "now" counts at the resolution the screen shows: a timeline column, or a minute.
+        resolution = max(60.0, self.window.span.total_seconds() / max(1, self._w_timeline.plot_width))
+        tick = int((now - model.scenario.start).total_seconds() // resolution)
+        key = (id(model), model.version, tick, self.window, self.size, self.screen.classes)
         if key == self._drawn and not force:
             return
         catching_up = self.replayer is not None and self.replayer.behind > 0

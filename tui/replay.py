@@ -228,8 +228,6 @@ class Replayer:
             self.model.apply(entry)
         self.folded = stop
         if stop == target and not self.indexing:
-            if self.model.now != self.playback.position:
-                self.model.now = self.playback.position
-                self.model.version += 1
+            self.model.now = self.playback.position  # screens redraw when it shows (see DashboardApp)
             return True
         return False

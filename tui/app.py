@@ -557,27 +557,29 @@ def run_replay(journal: Path, *, speed: float | None = None, at: datetime | None
 
 def run_live(
     url: BrokerUrl,
-    exercise: str,
+    exercise: str | None,
     *,
     loaded: LoadedScenario | None = None,
     scenario_path: Path | None = None,
+    journal: Path | None = None,
     background: Callable[[], Awaitable[Any]] | None = None,
     client: str | None = None,
 ) -> Any:
     """Open the dashboard on a live exercise (blocks until the facilitator quits).
 
     ``loaded``: the scenario, when the caller has it (otherwise it is found from the director's
-    retained ``ctl/exercise``). ``background``: a coroutine function started once the dashboard
-    is subscribed — e.g. the exercise itself, so the dashboard misses none of it. Returns its
+    retained ``ctl/exercise``). ``journal``: the exercise's journal so far, for a dashboard that
+    joins late (the exercise id and scenario come from its header). ``background``: a coroutine
+    function started once the dashboard is subscribed — e.g. the exercise itself, so the dashboard misses none of it. Returns its
     result (None if the facilitator quit before it finished — it is then cancelled); re-raises
     its exception after the dashboard closed."""
-    feed = LiveFeed(
-        url,
-        exercise,
-        client or f"dashboard-{uuid.uuid4().hex[:6]}",
-        loaded=loaded,
-        scenario_path=scenario_path,
-    )
+    name = client or f"dashboard-{uuid.uuid4().hex[:6]}"
+    if journal is not None:
+        feed = LiveFeed.from_journal(url, journal, name)
+    elif exercise is not None:
+        feed = LiveFeed(url, exercise, name, loaded=loaded, scenario_path=scenario_path)
+    else:
+        raise ValueError("run_live needs an exercise id or a journal")
     app = DashboardApp(feed=feed, background=background, exit_after_paint=exit_after_paint_requested())
     app.run()
     if isinstance(app.background_result, BaseException):

@@ -82,7 +82,13 @@ def replay(
 @app.command()
 def dashboard(
     broker: Annotated[str, typer.Option("--broker", help="The exercise's broker, mqtt://HOST:PORT.")],
-    exercise: Annotated[str, typer.Option("--exercise", help="Exercise id (topic prefix).")],
+    exercise: Annotated[
+        str | None, typer.Option("--exercise", help="Exercise id (topic prefix); or give --journal.")
+    ] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option("--journal", help="The exercise's journal so far: joining late, start from it."),
+    ] = None,
     scenario: Annotated[
         Path | None,
         typer.Option("--scenario", help="Scenario file, when it is not shipped (default: found by the id)."),
@@ -92,9 +98,16 @@ def dashboard(
     from tui.app import run_live  # noqa: PLC0415 - Textual loads only when needed
 
     url = parse_broker(broker)
+    if exercise is None and journal is None:
+        die(EXIT_BAD_INPUT, "error: give --exercise ID (or --journal FILE of the running exercise)")
+    if journal is not None:
+        try:
+            read_header(journal)
+        except (OSError, JournalError) as exc:
+            die(EXIT_BAD_INPUT, f"error: {journal}: {getattr(exc, 'strerror', None) or exc}")
     if not sys.stdout.isatty():
         die(EXIT_BAD_INPUT, "error: the dashboard needs a terminal")
     try:
-        run_live(url, exercise, scenario_path=scenario)
+        run_live(url, exercise, scenario_path=scenario, journal=journal)
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")

@@ -8,6 +8,7 @@ A dashboard that only knows the exercise id learns the scenario from the retaine
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,10 +17,10 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
-from sim.clock import wall_now
+from sim.clock import monotonic, wall_now
 from sim.control import ClockState, Command, CommandResult, ExerciseStatus
 from sim.errors import HotlineError
-from sim.journal import Entry
+from sim.journal import Entry, read_entries, read_header
 from sim.scenario import LoadedScenario, find_scenario, load_scenario
 from sim.topics import Topics
 from sim.transport import BrokerUrl, Transport
@@ -27,6 +28,10 @@ from tui.commands import encode_command
 from tui.model import DashboardModel
 
 log = structlog.get_logger("hotline.dashboard")
+
+
+#: How long after catching up from a journal live copies of its lines are looked for.
+DEDUP_SECONDS = 10.0
 
 
 def sim_now(clock: ClockState, wall: datetime) -> datetime:
@@ -52,6 +57,8 @@ class LiveFeed:
     client: str
     loaded: LoadedScenario | None = None
     scenario_path: Path | None = None
+    #: A journal of this exercise to start from (a dashboard that joins late catches up from it).
+    journal: Path | None = None
     #: Called after each message that changed the model (cheap: the app coalesces).
     on_change: Callable[[], None] = lambda: None
     on_result: Callable[[CommandResult], None] = lambda _r: None
@@ -61,6 +68,19 @@ class LiveFeed:
     problem: str | None = None
     stats: LiveStats = field(default_factory=LiveStats)
     _waiting: list[tuple[str, bytes]] = field(default_factory=list)
+    #: Journal lines (topic, canonical payload) whose live copy may still arrive: applied once.
+    _backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _backfill_done: bool = False
+    _dedup_until: float = 0.0
+
+    @classmethod
+    def from_journal(cls, url: BrokerUrl, journal: Path, client: str) -> LiveFeed:
+        """Follow the exercise a journal records, starting from everything it holds so far."""
+        header = read_header(journal)
+        loaded = LoadedScenario(
+            path=journal, scenario=header.scenario, agreement=header.agreement, sha256=header.scenario_sha256
+        )
+        return cls(url, header.exercise, client, loaded=loaded, journal=journal)
 
     def __post_init__(self) -> None:
         self.topics = Topics(self.exercise)
@@ -83,7 +103,16 @@ class LiveFeed:
             self.model.now = max(self.model.now, sim_now(self.clock, wall or wall_now()))
 
     async def run(self) -> None:
-        await self.transport.run(self.handle)
+        await self.transport.run(self.handle, on_connect=self._connected)
+
+    async def _connected(self, _connections: int) -> None:
+        """Subscribed: now catch up from the journal, if we have one (once). What was published
+        while we read it is delivered after, and deduplicated against it."""
+        if self.journal is not None and self.model is not None and not self._backfill_done:
+            self._backfill_done = True
+            self._backfill(self.journal)
+            self._dedup_until = monotonic() + DEDUP_SECONDS
+            self.on_change()
 
     async def close(self) -> None:
         await self.transport.close()
@@ -118,6 +147,13 @@ class LiveFeed:
 
     def _apply(self, topic: str, payload: bytes) -> None:
         assert self.model is not None
+        if self._backfilled and monotonic() < self._dedup_until:
+            key = (topic, _canonical(payload))
+            if self._backfilled[key] > 0:
+                self._backfilled[key] -= 1  # already applied from the journal
+                if self._backfilled[key] == 0:
+                    del self._backfilled[key]
+                return
         t = sim_now(self.clock, wall_now()) if self.clock is not None else self.model.now
         if "/presence/" in topic:
             try:
@@ -177,3 +213,21 @@ class LiveFeed:
         for topic, payload in waiting:
             self._apply(topic, payload)
         self.on_change()
+
+    def _backfill(self, journal: Path) -> None:
+        """Apply the journal so far. Its entries may also be on their way live (published while
+        we subscribed): each journal line is applied once, whichever copy comes first."""
+        assert self.model is not None
+        for entry in read_entries(journal):
+            if entry.payload is None:
+                continue
+            self.model.apply(entry)
+            if "/ctl/clock" not in entry.topic:
+                self._backfilled[(entry.topic, json.dumps(entry.payload, sort_keys=True))] += 1
+
+
+def _canonical(payload: bytes) -> str:
+    try:
+        return json.dumps(json.loads(payload), sort_keys=True)
+    except ValueError:
+        return ""

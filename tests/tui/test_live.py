@@ -227,3 +227,21 @@ async def test_the_live_dashboard_ends_where_the_journal_does(amqtt_url: BrokerU
         rows = app.query_one(TimelineView).rows_text()
         assert any(r.startswith("EI-1 L0") for r in rows)
         assert "ENDED" in str(app.query_one("#header").render())
+
+
+async def test_a_late_dashboard_catches_up_from_the_journal(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
+    loaded = _election()
+    journal = tmp_path / "journal.jsonl"
+    result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-late")
+    feed = LiveFeed.from_journal(amqtt_url, journal, "dash-late")
+    assert feed.exercise == "dash-late"
+    app = DashboardApp(feed=feed)
+    async with app.run_test(size=SIZE) as pilot:
+        # The retained status, clock, links and presence arrive live too; each line counts once.
+        await until(pilot, lambda: feed.connected and feed.status is not None and feed.status.status == "ended")
+        await until(pilot, lambda: feed.stats.received >= 4)
+        model = feed.model
+        assert model is not None
+        assert summary(model.state) == summary(result.state)
+        assert len(model.state.messages) == len(result.state.messages)
+        assert len(model.state.observations) == len(result.state.observations)

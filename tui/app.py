@@ -570,8 +570,8 @@ def run_live(
     ``loaded``: the scenario, when the caller has it (otherwise it is found from the director's
     retained ``ctl/exercise``). ``journal``: the exercise's journal so far, for a dashboard that
     joins late (the exercise id and scenario come from its header). ``background``: a coroutine
-    function started once the dashboard is subscribed — e.g. the exercise itself, so the dashboard misses none of it. Returns its
-    result (None if the facilitator quit before it finished — it is then cancelled); re-raises
+    function started once the dashboard is subscribed — e.g. the exercise itself, so the dashboard
+    misses none of it. Returns its result (None if the facilitator quit before it finished — it is then cancelled); re-raises
     its exception after the dashboard closed."""
     name = client or f"dashboard-{uuid.uuid4().hex[:6]}"
     if journal is not None:

@@ -571,8 +571,8 @@ def run_live(
     retained ``ctl/exercise``). ``journal``: the exercise's journal so far, for a dashboard that
     joins late (the exercise id and scenario come from its header). ``background``: a coroutine
     function started once the dashboard is subscribed — e.g. the exercise itself, so the dashboard
-    misses none of it. Returns its result (None if the facilitator quit before it finished — it is then cancelled); re-raises
-    its exception after the dashboard closed."""
+    misses none of it. Returns its result (None if the facilitator quit before it finished: it
+    is then cancelled); re-raises its exception after the dashboard closed."""
     name = client or f"dashboard-{uuid.uuid4().hex[:6]}"
     if journal is not None:
         feed = LiveFeed.from_journal(url, journal, name)

@@ -380,6 +380,10 @@ class DashboardApp(App[Any]):
 
     def _send(self, action: Action, *, speed: float | None = None, inject: Inject | None = None) -> None:
         assert self.feed is not None
+        status = self.feed.status
+        if status is not None and status.status in ("ended", "aborted"):
+            self._say(f"the exercise has {status.status}: nothing to {action}", bad=True)
+            return
         command = self.book.make(action, speed=speed, inject=inject)
         self._say(f"sent {describe(command)} ({command.id})")
         feed = self.feed

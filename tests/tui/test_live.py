@@ -13,7 +13,7 @@ from textual.widgets import Input, Select, TextArea
 
 from sim.clock import wall_now
 from sim.console import summary
-from sim.control import ClockState, Command, CommandResult
+from sim.control import ClockState, Command, CommandResult, ExerciseStatus
 from sim.exercise import RunResult, run_fast
 from sim.messages import Kind
 from sim.scenario import LoadedScenario, load_scenario
@@ -126,6 +126,18 @@ async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: Bro
         end = await director.next_command(5)
         assert end.action == "end"
         assert director.commands[4:] == [end]  # "n" sent nothing
+
+        # Once the director says the exercise ended, commands are not sent at all.
+        ended = ExerciseStatus(
+            exercise=exercise, scenario=sc.id, title=sc.title, sha256=loaded.sha256, protocol="bilateral-2013",
+            seed=sc.seed, status="ended", start=sc.start, end=sc.end, agencies=tuple(a.id for a in sc.agencies),
+        )  # fmt: skip
+        await director.transport.publish(director.topics.exercise_status, ended.model_dump_json().encode())
+        await until(pilot, lambda: feed.status is not None and feed.status.status == "ended")
+        await pilot.press("space")
+        assert "the exercise has ended" in _status(app)
+        await pilot.press("plus")
+        assert len(app.book.sent) == 5
 
 
 async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) -> None:

@@ -72,6 +72,9 @@ class InjectScreen(ModalScreen[Inject | None]):
                 yield Button("Send", id="send", variant="primary")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        self.query_one("#choice", Select).focus()
+
     @staticmethod
     def _field(title: str, widget: Input | Select[str] | TextArea) -> Vertical:
         name = widget.id or ""

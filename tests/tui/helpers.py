@@ -41,4 +41,3 @@ async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: fl
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await pilot.pause()
-        await asyncio.sleep(0)

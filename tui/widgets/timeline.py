@@ -12,7 +12,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.model import NO_INCIDENT, DashboardModel, Fate
+from tui.model import NO_INCIDENT, DashboardModel
 from tui.panels import FATE_STYLES, LEVEL_STYLES
 from tui.timeaxis import Window
 from tui.timeline import Row, Span, axis_rows, band_row, lane_row
@@ -128,4 +128,3 @@ class TimelineView(ScrollView, can_focus=False):
         return strip.crop(0, width).extend_cell_length(width)
 
 
-__all__ = ["STYLES", "Fate", "TimelineView"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.durations import format_duration, format_offset
-from sim.messages import CommCheckReply
+from sim.messages import CommCheckReply, Envelope
 from sim.outcome import ExerciseState
 from sim.protocol import Obligation, Status
 from sim.scenario import (
@@ -238,28 +238,34 @@ def _check_depth(expectation: Expectation, spec: CheckDepthCount, state: Exercis
 
 
 def _notified(expectation: Expectation, spec: Notified, state: ExerciseState) -> Verdict:
+    """The other state *heard* of it: a notice across the border arrived (sent_at + transit)."""
     start = state.scenario.start
     stats = state.incidents.get(spec.incident)
-    claim = f"{spec.incident} is notified across the border within {format_duration(spec.within)} of detection"
+    claim = f"{spec.incident} reaches another state within {format_duration(spec.within)} of detection"
     if stats is None or stats.detected_at is None:
         return Verdict(expectation, ok=False, claim=claim, found="never detected (no detect inject ran)")
-    if stats.first_notice_at is None:
+    notices = [
+        m.envelope
+        for m in state.messages
+        if m.copy == 1 and m.envelope.incident == spec.incident and _crosses_border(m.envelope, state)
+    ]
+    if not notices:
         found = f"detected at T{format_offset(stats.detected_at - start)}, never notified"
         return Verdict(expectation, ok=False, claim=claim, found=found)
-    took = stats.first_notice_at - stats.detected_at
-    first = next(
-        (
-            m.envelope
-            for m in state.messages
-            if m.envelope.incident == spec.incident and m.envelope.sent_at == stats.first_notice_at and m.copy == 1
-        ),
-        None,
+    first = min(notices, key=lambda e: (e.arrives_at or e.sent_at, e.id))
+    arrived = first.arrives_at or first.sent_at
+    took = arrived - stats.detected_at
+    via = f"{first.id} {first.kind.value} {first.sender}→{first.recipient} on {first.channel}"
+    found = (
+        f"detected T{format_offset(stats.detected_at - start)}, notice sent T{format_offset(first.sent_at - start)}"
+        f" and received T{format_offset(arrived - start)}, {format_duration(took)} after detection ({via})"
     )
-    via = f" ({first.id} {first.kind.value} {first.sender}→{first.recipient} on {first.channel})" if first else ""
-    detected = format_offset(stats.detected_at - start)
-    notified = format_offset(stats.first_notice_at - start)
-    found = f"detected T{detected}, notified T{notified} after {format_duration(took)}{via}"
     return Verdict(expectation, took <= spec.within, claim, found)
+
+
+def _crosses_border(env: Envelope, state: ExerciseState) -> bool:
+    agencies = {a.id: a.state for a in state.scenario.agencies}
+    return agencies.get(env.sender) != agencies.get(env.recipient)
 
 
 __all__ = ["Verdict", "check"]

@@ -139,7 +139,7 @@ class ExerciseState:
         raw = entry.raw.encode() if entry.raw is not None else _json_bytes(entry)
         try:
             if parsed.area == "msg":
-                return self._message(entry.t, raw)
+                return self._message(entry.t, raw, parsed.parts)
             if parsed.area == "obs":
                 return self._obs(entry.t, raw)
             if parsed.area == "presence":
@@ -152,8 +152,18 @@ class ExerciseState:
             return odd
         return None
 
-    def _message(self, t: datetime, raw: bytes) -> MessageEvent:
+    def _message(self, t: datetime, raw: bytes, parts: tuple[str, ...]) -> MessageEvent | OddEvent:
         env = decode_envelope(raw)
+        recipient, publisher = parts
+        if (env.sender, env.recipient) != (publisher, recipient) or env.exercise != self.exercise:
+            # The recipient rejects it (sender/topic mismatch): it is not traffic of the exercise.
+            odd = OddEvent(
+                t,
+                self.topics.msg(recipient, publisher),
+                f"{env.id}: claims {env.sender}→{env.recipient}, published as {publisher}→{recipient}",
+            )
+            self.odd.append(odd)
+            return odd
         copy = 2 if env.id in self._ids else 1
         self._ids.setdefault(env.id, env)
         change = self.ladder.observe(env, env.sent_at) if copy == 1 else None

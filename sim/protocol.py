@@ -470,7 +470,11 @@ class Engine:
         return actions
 
     def refused(self, env: Envelope, now: datetime) -> list[Action]:
-        """The link is down: the message did not leave. A refused retry ends the waiting."""
+        """The link is down: the message did not leave. A refused retry ends the waiting.
+        Answers and protocol errors are not carried on a fallback: their ``ref`` means nothing to
+        anyone but the original recipient."""
+        if env.kind in self._answer_kinds or env.kind is Kind.PROTOCOL_ERROR:
+            return []
         channel = self.agreement.channel(env.channel)
         fallback = channel.fallback if channel else None
         exp = self._retry_of(env)

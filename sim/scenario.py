@@ -9,11 +9,11 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from sim.agreement import LEVEL_COUNT, Agreement, find_agreement, load_agreement
 from sim.compose import scripted_body
@@ -43,7 +43,17 @@ def _depth_in(value: Any) -> Any:
 
 #: A check depth written by name (RECEIVED, ACKNOWLEDGED, AUTHORITY) or number (1-3).
 Depth = Annotated[CheckDepth, BeforeValidator(_depth_in)]
-DelayRange = tuple[Duration, Duration]
+
+
+def _ordered(span: tuple[timedelta, timedelta]) -> tuple[timedelta, timedelta]:
+    low, high = span
+    if low < timedelta(0) or low > high:
+        raise ValueError("write [shortest, longest] with shortest <= longest")
+    return span
+
+
+#: A delay drawn from a range, written ``[5m, 40m]``.
+DelayRange = Annotated[tuple[Duration, Duration], AfterValidator(_ordered)]
 
 
 class _Spec(BaseModel):
@@ -103,14 +113,6 @@ class Policy(_Spec):
     #: Probability of pre-notifying a planned operation when the agreement does not oblige it
     #: (a courtesy notice); where it is obligatory the agency notifies with ``reliability``.
     courtesy_notice: Probability = 0.2
-
-    @model_validator(mode="after")
-    def _ranges(self) -> Policy:
-        for name in ("notify_delay", "ack_delay", "answer_delay", "update_delay"):
-            low, high = getattr(self, name)
-            if low > high or low < timedelta(0):
-                raise ValueError(f"{name}: write [shortest, longest] with shortest <= longest")
-        return self
 
 
 class PolicyPatch(_Spec):
@@ -416,7 +418,7 @@ class Scenario(_Spec):
         return base
 
     @property
-    def end(self) -> Any:
+    def end(self) -> datetime:
         return self.start + self.duration
 
     def incidents(self) -> list[str]:

@@ -81,8 +81,10 @@ async def test_each_role_reads_and_writes_only_what_it_may(secured: tuple[Mosqui
         open_wire(as_user(mosquitto, files, "observer"), "ex", subscribe="hotline/#", client_id="watch") as observer,
         open_wire(as_user(mosquitto, files, "us-cert"), "ex", client_id="us-cert-wire") as us_cert,
         open_wire(as_user(mosquitto, files, "facilitator"), "ex", client_id="fac") as facilitator,
+        open_wire(as_user(mosquitto, files, "director"), "ex", client_id="dir") as director,
     ):
         await observer.publish("hotline/v1/ex/msg/ru-cert/us-cert", b"{}")  # observers write nothing
+        await director.publish("hotline/v1/ex/msg/ru-cert/us-nrrc", b"{}")  # the director never speaks for an agency
         await facilitator.publish("hotline/v1/ex/ctl/clock", b'{"forged": 1}')  # only the director may
         await facilitator.publish("hotline/v1/ex/ctl/cmd/facilitator", b'{"id": "x", "action": "pause"}')
         topic, _ = await observer.wait_for(lambda t, p: t.endswith("/ctl/cmd/facilitator"))

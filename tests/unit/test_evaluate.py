@@ -86,7 +86,8 @@ def _state(tmp_path: Path, **overrides: Any) -> Any:
         ({"obligation_count": {"kind": "COMM_CHECK", "status": "missed", "at_most": 0}}, True),
         ({"check_depth": {"depth": "AUTHORITY", "at_least": 1}}, True),
         ({"check_depth": {"depth": "AUTHORITY", "at_least": 2}}, False),
-        ({"notified": {"incident": "INC-1", "within": "10m"}}, True),
+        ({"notified": {"incident": "INC-1", "within": "12m"}}, True),  # sent after 10m, 2m in transit
+        ({"notified": {"incident": "INC-1", "within": "11m"}}, False),  # sent in time, but not yet received
         ({"notified": {"incident": "INC-1", "within": "9m"}}, False),
         ({"final_level": {"incident": "INC-1", "at_most": 1}}, True),
         ({"final_level": {"incident": "INC-1", "at_most": 0}}, False),

@@ -385,7 +385,8 @@ def test_message_count_counts_first_copies() -> None:
 def test_notified_within() -> None:
     ok = _verdict({"notified": {"incident": "INC-1", "within": "1h"}})
     assert ok.ok
-    assert "detected T+01:00, notified T+01:10 after 10m" in ok.found
+    # the notice was sent at T+01:10 and, 2 minutes in transit, received at T+01:12
+    assert "detected T+01:00, notice sent T+01:10 and received T+01:12, 12m after detection" in ok.found
     assert WARNING.id in ok.found
     late = _verdict({"notified": {"incident": "INC-1", "within": "5m"}})
     assert not late.ok

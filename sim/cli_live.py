@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from sim.brokerconfig import DIRECTOR
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
@@ -248,9 +249,15 @@ def ctl(
             [topics.result(client), topics.exercise_status],
             clean_session=True,
         )
-        reader = asyncio.create_task(transport.run(on_message))
+        reader = asyncio.create_task(transport.run(on_message, first_attempt_window=timeout))
         try:
-            await transport.wait_connected(timeout)
+            connected = asyncio.create_task(transport.wait_connected())
+            await asyncio.wait({reader, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            connected.cancel()
+            if reader.done():
+                reader.result()  # the broker refused us, or cannot be reached: that is the error
+            if not transport.connected:
+                die(EXIT_RUNTIME, f"error: cannot reach the broker at {url} within {timeout:g} s")
             await transport.publish(
                 topics.cmd(client), command.model_dump_json(exclude_none=True, by_alias=True).encode()
             )
@@ -312,6 +319,7 @@ def _build_command(action: str, value: str | None) -> Command:
         die(EXIT_BAD_INPUT, f"error: unknown action {action!r} (pause, resume, speed X, inject FILE, end)")
     try:
         command = Command.model_validate(fields)
-    except ValueError as exc:
-        die(EXIT_BAD_INPUT, f"error: {exc}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        die(EXIT_BAD_INPUT, f"error: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
     return command

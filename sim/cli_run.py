@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
-from sim.console import Timeline, delivery_line, summary, verdict_lines
-from sim.director import Mode, RunStats
+from sim.console import Timeline, delivery_line, ended_early_line, summary, verdict_lines
+from sim.director import Director, Mode, RunStats
 from sim.durations import format_duration
 from sim.errors import HotlineError, InputFileError, NotFound
 from sim.expect import Verdict
 from sim.journal import Entry
 from sim.outcome import Event, ExerciseState
 from sim.scenario import LoadedScenario, find_scenario, load_scenario, shipped_scenarios
+from sim.transport import BrokerUrl
 
 
 class RunPrinter:
@@ -51,6 +55,9 @@ class RunPrinter:
         for line in summary(state):
             say(line)
         say(delivery_line(state))
+        early = ended_early_line(state)
+        if early:
+            say(early)
         if verdicts:
             say()
             say("expectations:")
@@ -66,6 +73,52 @@ class RunPrinter:
             say(f"{failed} expectation(s) failed")
             return EXIT_FAILED
         return 0
+
+
+T = TypeVar("T")
+
+
+def until_done(main: Callable[[], Coroutine[Any, Any, T]], directors: list[Director]) -> T:
+    """Run an exercise to its end. Ctrl-C (or SIGTERM) ends it early but properly — final tally,
+    journal, summary and report — and a second Ctrl-C aborts at once."""
+
+    async def runner() -> T:
+        task: asyncio.Task[T] = asyncio.create_task(main())
+        loop = asyncio.get_running_loop()
+
+        def interrupt() -> None:
+            live = [d for d in directors if not d.end_requested]
+            if live:
+                err("interrupted: ending the exercise now (Ctrl-C again to abort)")
+                for director in live:
+                    director.request_end("interrupted")
+            else:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, interrupt)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            err("aborted")
+            raise typer.Exit(130) from None
+
+    return asyncio.run(runner())
+
+
+def load_credentials(directory: Path, url: BrokerUrl | None) -> dict[str, BrokerUrl]:
+    """``hotline broker-config``'s credentials folder: each participant connects as itself."""
+    if url is None:
+        die(EXIT_BAD_INPUT, "error: --credentials goes with --broker (the embedded broker needs none)")
+    if not directory.is_dir():
+        die(EXIT_BAD_INPUT, f"error: {directory} is not a folder of <user>.password files (hotline broker-config)")
+    found = {}
+    for secret in sorted(directory.glob("*.password")):
+        found[secret.stem] = url.with_credentials(secret.stem, secret.read_text().strip())
+    if not found:
+        die(EXIT_BAD_INPUT, f"error: no <user>.password files in {directory}")
+    return found
 
 
 def write_report(journal: Path) -> None:
@@ -102,6 +155,12 @@ def run(
         str | None, typer.Option("--exercise", help="Exercise id (topic prefix); default: the scenario id.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary, not the timeline.")] = False,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials", help="With --broker: hotline broker-config's credentials folder (one user each)."
+        ),
+    ] = None,
 ) -> None:
     """Run an exercise — realtime at --speed, or --fast — and print its timeline and summary."""
     loaded = load(scenario, protocol)
@@ -112,9 +171,10 @@ def run(
     mode: Mode = "fast" if fast else "realtime"
     printer = RunPrinter(quiet=quiet)
     printer.header(loaded, the_seed, "fast mode" if fast else f"realtime ×{speed:g}", str(url or "embedded amqtt"))
+    directors: list[Director] = []
     try:
-        result = asyncio.run(
-            run_exercise(
+        result = until_done(
+            lambda: run_exercise(
                 loaded,
                 mode=mode,
                 speed=speed,
@@ -123,7 +183,10 @@ def run(
                 out_dir=out,
                 exercise=exercise,
                 on_entry=printer.on_entry,
-            )
+                on_director=directors.append,
+                credentials=load_credentials(credentials, url) if credentials else None,
+            ),
+            directors,
         )
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")

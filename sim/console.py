@@ -4,9 +4,9 @@ fault or missed deadline), and the summary table at the end. Pure: strings in, s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sim.control import LinksState
+from sim.control import CommandResult, InjectOrder, LinksState
 from sim.durations import format_duration, format_offset
 from sim.expect import Verdict
 from sim.links import Fate, LinkRow
@@ -48,7 +48,8 @@ class Timeline:
         return "; ".join(changes) or "unchanged"
 
     def _when(self, t: datetime) -> str:
-        return f"T{format_offset(t - self.start):<7} {t:%m-%d %H:%M}"
+        whole_minutes = timedelta(minutes=(t - self.start) // timedelta(minutes=1))  # realtime has seconds
+        return f"T{format_offset(whole_minutes):<7} {t:%m-%d %H:%M}"
 
     def line(self, event: Event | None) -> str | None:
         match event:
@@ -92,6 +93,13 @@ class Timeline:
                 return (
                     f"{self._when(obs.at)}  ⊘ rejected {obs.agency} refused a message from "
                     f"{obs.published_as}: {obs.reason.value} ({obs.detail[:80]})"
+                )
+            case CtlEvent(what="result", detail=CommandResult() as result):
+                verdict = "accepted" if result.accepted else f"refused: {result.reason}"
+                return f"{self._when(result.at)}  ☞ {result.client} {result.action}: {verdict}"
+            case CtlEvent(what="inject", detail=InjectOrder() as order):
+                return (
+                    f"{self._when(order.at)}  ✎ inject  {order.id} for {_inject_target(order)}: {_inject_text(order)}"
                 )
             case CtlEvent(what="links", detail=LinksState() as links):
                 return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
@@ -158,6 +166,8 @@ def delivery_line(state: ExerciseState) -> str:
     if tally is None:
         return "delivery: no final tally (the run did not finish cleanly)"
     if not tally.missing and not tally.silent:
+        if tally.sent == 0:
+            return "delivery: no protocol message was sent"
         return f"delivery: all {tally.sent} protocol messages sent were received"
     parts = [f"{m.sender}→{m.recipient} {m.sent - m.received} of {m.sent}" for m in tally.missing]
     text = f"delivery: {tally.sent - tally.received} of {tally.sent} messages sent were never received"
@@ -166,3 +176,30 @@ def delivery_line(state: ExerciseState) -> str:
     if tally.silent:
         text += f"; no final count from {', '.join(tally.silent)}"
     return text
+
+
+def _inject_target(order: InjectOrder) -> str:
+    if order.detect is not None:
+        return order.detect.agency
+    if order.message is not None:
+        return order.message.from_
+    return order.policy.agency if order.policy is not None else "?"
+
+
+def _inject_text(order: InjectOrder) -> str:
+    if order.note:
+        return order.note
+    if order.detect is not None:
+        return f"detects {order.detect.incident} (severity {order.detect.severity}): {order.detect.summary}"
+    if order.message is not None:
+        return f"sends {order.message.kind.value} to {order.message.to}"
+    if order.policy is not None:
+        return f"policy now {order.policy.set.model_dump(exclude_none=True, mode='json')}"
+    return ""
+
+
+def ended_early_line(state: ExerciseState) -> str | None:
+    status = state.status
+    if status is None or not status.ended_early:
+        return None
+    return f"ended early: {status.ended_early} (the expectations judge the exercise as far as it went)"

@@ -49,6 +49,8 @@ class ExerciseStatus(_Ctl):
     start: UtcDatetime
     end: UtcDatetime
     agencies: tuple[str, ...]
+    #: Why it ended before its scheduled end ("ended by facilitator", "interrupted"), if it did.
+    ended_early: str | None = None
 
 
 class InjectOrder(_Ctl):

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sim.clock import RealtimeClock, monotonic
 from sim.control import ClockState, Command, CommandResult, ExerciseStatus, RoundReport
 from sim.directorcore import Rounds, Timeline, clock_publish, inject_problems, tally
+from sim.durations import format_offset
 from sim.errors import HotlineError
 from sim.journal import Entry, JournalHeader, JournalWriter, versions
 from sim.nodecore import Publish
@@ -110,6 +111,7 @@ class Director:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._end_requested = False
+        self._ended_early: str | None = None
         self._journal: JournalWriter | None = None
         self._commands: set[asyncio.Task[None]] = set()
         #: Set once stale retained state is cleared: participants may join from then on.
@@ -225,8 +227,9 @@ class Director:
             start=self.scenario.start,
             end=self.scenario.end,
             agencies=tuple(self.agencies),
+            ended_early=self._ended_early if status == "ended" else None,
         )
-        return Publish(self.topics.exercise_status, payload.model_dump_json().encode(), retain=True)
+        return Publish(self.topics.exercise_status, payload.model_dump_json(exclude_none=True).encode(), retain=True)
 
     def _write(self, entry: Entry) -> None:
         if self._journal is None:
@@ -303,10 +306,23 @@ class Director:
                     return "; ".join(problems), at
                 self.timeline.live_inject(command.inject, self.now)
             case "end":
-                self._end_requested = True
-                self._resumed.set()
+                self.request_end("ended by the facilitator")
         self._wake.set()
         return None, at
+
+    @property
+    def end_requested(self) -> bool:
+        return self._end_requested
+
+    def request_end(self, why: str) -> None:
+        """End the exercise now (facilitator command, Ctrl-C): the tally and journal still
+        complete, and the status says why it ended early."""
+        if self._end_requested:
+            return
+        self._end_requested = True
+        self._ended_early = f"{why} at T{format_offset(self.now - self.scenario.start)}"
+        self._resumed.set()
+        self._wake.set()
 
     async def _answer(
         self, client: str, cid: str, action: str, *, accepted: bool, reason: str, at: datetime | None = None

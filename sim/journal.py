@@ -124,7 +124,7 @@ def read_header(path: Path) -> JournalHeader:
     try:
         return JournalHeader.model_validate_json(first)
     except ValueError as exc:
-        raise JournalError(path, 1, f"not a Hotline journal header: {exc}") from exc
+        raise JournalError(path, 1, "not a Hotline journal (its first line is not a journal header)") from exc
 
 
 def read_entries(path: Path) -> Iterator[Entry]:

@@ -6,9 +6,10 @@ Loading is strict and every problem is reported as ``file:line:column: field.pat
 
 from __future__ import annotations
 
+import difflib
 import enum
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from sim.agreement import LEVEL_COUNT, Agreement, find_agreement, load_agreement
 from sim.compose import scripted_body
-from sim.durations import Duration, Offset
+from sim.durations import Duration, Offset, format_duration
 from sim.errors import InputFileError, NotFound, SourceError
 from sim.messages import (
     CheckDepth,
@@ -444,6 +445,14 @@ def _check(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]
     yield from _check_expect(scenario)
 
 
+def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
+    """``unknown agency 'us-certt' (did you mean 'us-cert'?)``"""
+    names = sorted(known)
+    close = difflib.get_close_matches(value, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(names)}"
+    return f"unknown {kind} {value!r} ({hint})"
+
+
 def _check_parties(scenario: Scenario) -> Iterator[Problem]:
     states = [s.id for s in scenario.states]
     agencies = [a.id for a in scenario.agencies]
@@ -454,10 +463,10 @@ def _check_parties(scenario: Scenario) -> Iterator[Problem]:
         if agencies.count(agency.id) > 1:
             yield ("agencies", i, "id"), f"agency {agency.id!r} is listed twice"
         if agency.state not in states:
-            yield ("agencies", i, "state"), f"unknown state {agency.state!r}"
+            yield ("agencies", i, "state"), _unknown("state", agency.state, states)
     for key in scenario.policies:
         if key != "default" and key not in agencies:
-            yield ("policies", key), f"unknown agency {key!r} (or write 'default')"
+            yield ("policies", key), _unknown("agency", key, [*agencies, "default"])
 
 
 def _check_links(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
@@ -465,7 +474,7 @@ def _check_links(scenario: Scenario, agreement: Agreement | None) -> Iterator[Pr
     for i, link in enumerate(scenario.links):
         for j, end in enumerate(link.between):
             if end not in agencies:
-                yield ("links", i, "between", j), f"unknown agency {end!r}"
+                yield ("links", i, "between", j), _unknown("agency", end, agencies)
         if agreement is None:
             continue
         channel = agreement.channel(link.channel)
@@ -495,24 +504,24 @@ def _check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[
     for i, inject in enumerate(scenario.injects):
         where: Loc = ("injects", i)
         if inject.at > scenario.duration:
-            yield (*where, "at"), "after the end of the scenario (its duration)"
+            yield (*where, "at"), f"after the end of the scenario (duration {format_duration(scenario.duration)})"
         if inject.detect:
             if inject.detect.agency not in agencies:
-                yield (*where, "detect", "agency"), f"unknown agency {inject.detect.agency!r}"
+                yield (*where, "detect", "agency"), _unknown("agency", inject.detect.agency, agencies)
             origin = inject.detect.suspected_origin
             if origin is not None and origin not in states:
-                yield (*where, "detect", "suspected_origin"), f"unknown state {origin!r}"
+                yield (*where, "detect", "suspected_origin"), _unknown("state", origin, states)
             response = inject.detect.response
             if response is not None and response.state not in states:
-                yield (*where, "detect", "response", "state"), f"unknown state {response.state!r}"
+                yield (*where, "detect", "response", "state"), _unknown("state", response.state, states)
         if inject.policy and inject.policy.agency not in agencies:
-            yield (*where, "policy", "agency"), f"unknown agency {inject.policy.agency!r}"
+            yield (*where, "policy", "agency"), _unknown("agency", inject.policy.agency, agencies)
         if inject.link:
             if agreement is not None and agreement.channel(inject.link.channel) is None:
                 yield (*where, "link", "channel"), f"protocol {agreement.id!r} has no channel {inject.link.channel!r}"
             for j, end in enumerate(inject.link.between or ()):
                 if end not in agencies:
-                    yield (*where, "link", "between", j), f"unknown agency {end!r}"
+                    yield (*where, "link", "between", j), _unknown("agency", end, agencies)
         if inject.message:
             yield from _check_message(inject.message, (*where, "message"), agencies, agreement)
 
@@ -522,7 +531,7 @@ def _check_message(
 ) -> Iterator[Problem]:
     for field, agency_id in (("from", msg.from_), ("to", msg.to)):
         if agency_id not in agencies:
-            yield (*where, field), f"unknown agency {agency_id!r}"
+            yield (*where, field), _unknown("agency", agency_id, agencies)
     if agreement is not None and msg.channel is not None:
         channel = agreement.channel(msg.channel)
         if channel is None:
@@ -554,7 +563,7 @@ def _check_expect(scenario: Scenario) -> Iterator[Problem]:
         for field in ("owner", "sender", "recipient"):
             agency = getattr(spec, field, None)
             if agency is not None and agency not in agencies:
-                yield (*where, kind, field), f"unknown agency {agency!r}"
+                yield (*where, kind, field), _unknown("agency", agency, agencies)
 
 
 def _check_body(msg: ScriptedMessage, where: Loc) -> Iterator[tuple[Loc, str]]:

@@ -179,9 +179,18 @@ class Transport:
                     self._client = None
                     if self._closing:
                         return
-                    if self.connections == 0 and first_attempt_fatal and monotonic() >= give_up_at:
+                    if _refused_credentials(exc):
+                        # Retrying will not help: say so at once, whatever the phase.
+                        raise BrokerUnavailable(
+                            str(self.url), f"{exc} (check --username / --password-file for {self.client_id})"
+                        ) from exc
+                    first = self.connections == 0
+                    if first and first_attempt_fatal and monotonic() >= give_up_at:
                         raise BrokerUnavailable(str(self.url), str(exc)) from exc
-                    log.warning("connection_lost", client=self.client_id, error=str(exc), retry_in=backoff)
+                    # Not yet connected even once: keep quiet while we retry (it is not news yet).
+                    (log.debug if first else log.warning)(
+                        "connection_lost", client=self.client_id, error=str(exc), retry_in=backoff
+                    )
                     await pause(backoff)
                     backoff = min(backoff * 2, max_backoff)
                 finally:
@@ -234,6 +243,19 @@ class Transport:
     async def close(self) -> None:
         """Stop :meth:`run` (the caller cancels its task after publishing a clean goodbye)."""
         self._closing = True
+
+
+#: CONNACK codes that mean "these credentials will never be accepted" (MQTT 3.1.1 4 and 5,
+#: MQTT 5 reason codes 134 and 135).
+_CREDENTIALS_REFUSED = {4, 5, 134, 135}
+
+
+def _refused_credentials(exc: aiomqtt.MqttError) -> bool:
+    if not isinstance(exc, aiomqtt.MqttCodeError):
+        return False
+    rc = exc.rc
+    value = getattr(rc, "value", rc)
+    return isinstance(value, int) and value in _CREDENTIALS_REFUSED
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,10 @@ def load_yaml(path: Path, text: str | None = None) -> tuple[Any, SourceMap]:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or str(exc)
+        if "\\t" in problem or "\t" in problem:
+            problem += " (indent with spaces: YAML does not allow tabs)"
+        elif "mapping values are not allowed" in problem or "expected <block end>" in problem:
+            problem += " (check the indentation of this line and the one above)"
         raise InputFileError([SourceError(path, line, col, "", f"YAML syntax: {problem}")]) from exc
     finally:
         loader.dispose()
@@ -200,9 +204,19 @@ def validation_errors(
 ) -> list[SourceError]:
     errors: list[SourceError] = []
     seen: set[tuple[Loc, str]] = set()
-    for err in exc.errors():
+    explained: set[Loc] = set()  # missing fields a did-you-mean already accounts for
+    raw = exc.errors()
+    for err in raw:
+        if err["type"] == "extra_forbidden":
+            path = _yaml_path(tuple(err["loc"]), data)
+            close = difflib.get_close_matches(str(path[-1]), _fields_at(model, path[:-1]), n=1)
+            if close:
+                explained.add((*path[:-1], close[0]))
+    for err in raw:
         path = _yaml_path(tuple(err["loc"]), data)
         message = err["msg"]
+        if err["type"] == "missing" and path in explained:
+            continue  # "severty: unknown field (did you mean 'severity'?)" says it already
         if err["type"] == "extra_forbidden":
             known = _fields_at(model, path[:-1])
             close = difflib.get_close_matches(str(path[-1]), known, n=1)

@@ -174,8 +174,9 @@ def test_typo_in_a_nested_inject_field(tmp_path: Path) -> None:
     typo = by_field["injects[1].detect.severty"]
     assert "did you mean 'severity'?" in typo.message
     assert (typo.line, typo.column) == _at(text, "severty: 2")
-    # the real field is now missing: reported at the detect mapping
-    assert "injects[1].detect.severity" in by_field
+    # the real field is now missing, but the did-you-mean says so already: one error, not two
+    assert "injects[1].detect.severity" not in by_field
+    assert len(info.value.errors) == 1
 
 
 def test_unknown_field_without_a_close_match_lists_the_known_ones(tmp_path: Path) -> None:
@@ -204,9 +205,9 @@ def test_unknown_agency_reference(tmp_path: Path) -> None:
     )
     err = _only_error(path)
     assert err.field == "injects[1].detect.agency"
-    assert err.message == "unknown agency 'us-certt'"
+    assert err.message == "unknown agency 'us-certt' (did you mean 'us-cert'?)"
     assert (err.line, err.column) == _at(text, "agency: us-certt", "us-certt")
-    assert str(err) == f"{path}:{err.line}:{err.column}: injects[1].detect.agency: unknown agency 'us-certt'"
+    assert str(err) == f"{path}:{err.line}:{err.column}: injects[1].detect.agency: unknown agency 'us-certt' (did you mean 'us-cert'?)"
 
 
 def test_bad_duration(tmp_path: Path) -> None:

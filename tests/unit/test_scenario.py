@@ -207,7 +207,7 @@ def test_unknown_agency_reference(tmp_path: Path) -> None:
     assert err.field == "injects[1].detect.agency"
     assert err.message == "unknown agency 'us-certt' (did you mean 'us-cert'?)"
     assert (err.line, err.column) == _at(text, "agency: us-certt", "us-certt")
-    assert str(err) == f"{path}:{err.line}:{err.column}: injects[1].detect.agency: unknown agency 'us-certt' (did you mean 'us-cert'?)"
+    assert str(err) == f"{path}:{err.line}:{err.column}: injects[1].detect.agency: {err.message}"
 
 
 def test_bad_duration(tmp_path: Path) -> None:

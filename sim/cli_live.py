@@ -208,9 +208,9 @@ def node(
 @app.command()
 def ctl(
     action: Annotated[str, typer.Argument(help="pause | resume | speed | inject | end")],
+    exercise: Annotated[str, typer.Option("--exercise", help="Exercise id (topic prefix), e.g. the scenario id.")],
     value: Annotated[str | None, typer.Argument(help="speed: sim seconds per wall second; inject: a YAML file")] = None,
     broker: BrokerOpt = "mqtt://127.0.0.1:1883",
-    exercise: Annotated[str, typer.Option("--exercise", help="Exercise id (topic prefix).")] = "",
     client: Annotated[
         str, typer.Option("--client", help="Who is commanding (topic ctl/cmd/<client>).")
     ] = "facilitator",
@@ -223,8 +223,6 @@ def ctl(
     from sim.topics import Topics  # noqa: PLC0415
     from sim.transport import Transport  # noqa: PLC0415
 
-    if not exercise:
-        die(EXIT_BAD_INPUT, "error: --exercise is required (the exercise id, e.g. election-interference)")
     command = _build_command(action, value)
     url = _credentials(parse_broker(broker), username or (client if password_file else None), password_file)
     topics = Topics(exercise)
@@ -291,7 +289,9 @@ def _inject_from(path: Path, model: Any) -> dict[str, Any]:
         die(EXIT_BAD_INPUT, "\n".join(f"error: {e}" for e in exc.errors))
     if not isinstance(data, dict):
         die(EXIT_BAD_INPUT, f"error: {path}: an inject is a mapping (detect, link, message or policy)")
-    data.setdefault("at", "+00:00")  # a live inject happens now
+    at = data.setdefault("at", "+00:00")
+    if at not in ("+00:00", "+0:00"):
+        err(f"note: a live inject happens now; 'at: {at}' in {path} is ignored")
     try:
         return dict(model.model_validate(data).model_dump(mode="json", by_alias=True, exclude_none=True))
     except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -16,6 +17,7 @@ from sim.console import Timeline, delivery_line, ended_early_line, summary, verd
 from sim.director import Director, Mode, RunStats
 from sim.durations import format_duration
 from sim.errors import HotlineError, InputFileError, NotFound
+from sim.exercise import RunResult
 from sim.expect import Verdict
 from sim.journal import Entry
 from sim.outcome import Event, ExerciseState
@@ -121,6 +123,55 @@ def load_credentials(directory: Path, url: BrokerUrl | None) -> dict[str, Broker
     return found
 
 
+def _with_dashboard(
+    loaded: LoadedScenario,
+    mode: Mode,
+    speed: float,
+    seed: int,
+    url: BrokerUrl | None,
+    out: Path,
+    exercise: str | None,
+    credentials: Path | None,
+    directors: list[Director],
+) -> RunResult | None:
+    """The exercise runs under the dashboard (the broker first, so the dashboard can subscribe
+    before anything happens). Quitting the dashboard ends the exercise properly."""
+    from sim.broker import BrokerThread  # noqa: PLC0415
+    from sim.exercise import run_exercise  # noqa: PLC0415
+    from tui.app import run_live  # noqa: PLC0415 - Textual loads only for the dashboard
+
+    ident = exercise or loaded.scenario.id
+
+    def end_from_dashboard() -> None:
+        for director in directors:
+            director.request_end("ended from the dashboard")
+
+    with contextlib.ExitStack() as stack:
+        the_url = url or stack.enter_context(BrokerThread()).url
+        creds = load_credentials(credentials, url) if credentials else None
+        try:
+            result: RunResult | None = run_live(
+                creds.get("facilitator", the_url) if creds else the_url,
+                ident,
+                loaded=loaded,
+                background=lambda: run_exercise(
+                    loaded,
+                    mode=mode,
+                    speed=speed,
+                    seed=seed,
+                    broker=the_url,
+                    out_dir=out,
+                    exercise=ident,
+                    on_director=directors.append,
+                    credentials=creds,
+                ),
+                on_quit=end_from_dashboard,
+            )
+        except HotlineError as exc:
+            die(EXIT_RUNTIME, f"error: {exc}")
+    return result
+
+
 def write_report(journal: Path) -> None:
     """The after-action report goes next to the journal at the end of every run."""
     from sim.journal import JournalError  # noqa: PLC0415
@@ -155,6 +206,9 @@ def run(
         str | None, typer.Option("--exercise", help="Exercise id (topic prefix); default: the scenario id.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary, not the timeline.")] = False,
+    headless: Annotated[
+        bool, typer.Option("--headless", help="No dashboard: print the timeline (the default when not on a terminal).")
+    ] = False,
     credentials: Annotated[
         Path | None,
         typer.Option(
@@ -172,6 +226,16 @@ def run(
     printer = RunPrinter(quiet=quiet)
     printer.header(loaded, the_seed, "fast mode" if fast else f"realtime ×{speed:g}", str(url or "embedded amqtt"))
     directors: list[Director] = []
+    if sys.stdout.isatty() and not headless:
+        result = _with_dashboard(loaded, mode, speed, the_seed, url, out, exercise, credentials, directors)
+        if result is None:
+            say("dashboard closed before the exercise ended: it was stopped (run with --headless to keep it going)")
+            raise typer.Exit(EXIT_RUNTIME)
+        code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
+        write_report(result.journal)
+        if code:
+            raise typer.Exit(code)
+        return
     try:
         result = until_done(
             lambda: run_exercise(

@@ -380,7 +380,7 @@ class Director:
             waiter.cancel()
             reader.result()
         # Stale retained state of an earlier run with this exercise id goes first.
-        for topic in (self.topics.clock, self.topics.exercise_status, self.topics.links):
+        for topic in (self.topics.clock, self.topics.exercise_status, self.topics.links, self.topics.journal_path):
             await self.transport.publish(topic, b"", retain=True)
         self.open_for_joining.set()
 
@@ -395,6 +395,10 @@ class Director:
             versions=versions(),
         )
         self._journal = JournalWriter(self.journal_path, header)
+        # Where the journal is, for a dashboard that joins late on this machine (not journaled:
+        # the path differs from run to run, the journal itself must not).
+        where = json.dumps({"path": str(self.journal_path.resolve())}).encode()
+        self.transport.send(self.topics.journal_path, where, retain=True)
         self._recording = True
         await self._publish(self._status("starting"))
         await self._publish(self.timeline.links_state(self.now))

@@ -59,6 +59,10 @@ class Topics:
         return f"{self.root}/ctl/links"
 
     @property
+    def journal_path(self) -> str:
+        return f"{self.root}/ctl/journal"
+
+    @property
     def tally(self) -> str:
         return f"{self.root}/ctl/tally"
 

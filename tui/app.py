@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -101,10 +100,16 @@ class DashboardApp(App[Any]):
         replayer: Replayer | None = None,
         feed: LiveFeed | None = None,
         background: Callable[[], Awaitable[Any]] | None = None,
+        on_quit: Callable[[], None] | None = None,
         exit_after_paint: bool = False,
         screenshot_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        #: Quitting while the exercise still runs: ask it to end properly first (tally, journal,
+        #: report), then close when it has. A second q closes at once.
+        self.on_quit = on_quit
+        self._ending = False
+        self._exercise_done = background is None
         if (replayer is None) == (feed is None):
             raise ValueError("a dashboard shows either a replay or a live feed")
         self.replayer = replayer
@@ -209,7 +214,20 @@ class DashboardApp(App[Any]):
         assert self.feed is not None
         assert self.background is not None
         await self.feed.transport.wait_connected()
-        self.background_result = await self.background()
+        try:
+            self.background_result = await self.background()
+        finally:
+            self._exercise_done = True
+            if self._ending:
+                self.exit()
+
+    async def action_quit(self) -> None:
+        if self._exercise_done or self.on_quit is None or self._ending:
+            self.exit()
+            return
+        self._ending = True
+        self._say("ending the exercise… (q again to close at once)")
+        self.on_quit()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -272,9 +290,7 @@ class DashboardApp(App[Any]):
             pb = self.replayer.playback
             behind = self.replayer.behind
             mode = f"replay {format_speed(pb.speed)}" + (f" · loading {behind} entries" if behind else "")
-            return ModeInfo(
-                "journal", mode, self.replayer.index.path.name, progress=pb.fraction, paused=pb.paused
-            )
+            return ModeInfo("journal", mode, self.replayer.index.path.name, progress=pb.fraction, paused=pb.paused)
         assert self.feed is not None
         feed = self.feed
         clock, status = feed.clock, feed.status
@@ -567,6 +583,7 @@ def run_live(
     scenario_path: Path | None = None,
     journal: Path | None = None,
     background: Callable[[], Awaitable[Any]] | None = None,
+    on_quit: Callable[[], None] | None = None,
     client: str | None = None,
 ) -> Any:
     """Open the dashboard on a live exercise (blocks until the facilitator quits).
@@ -577,14 +594,14 @@ def run_live(
     function started once the dashboard is subscribed — e.g. the exercise itself, so the dashboard
     misses none of it. Returns its result (None if the facilitator quit before it finished: it
     is then cancelled); re-raises its exception after the dashboard closed."""
-    name = client or f"dashboard-{uuid.uuid4().hex[:6]}"
+    name = client or "facilitator"  # the ACL lets the facilitator account write ctl/cmd/facilitator
     if journal is not None:
         feed = LiveFeed.from_journal(url, journal, name)
     elif exercise is not None:
         feed = LiveFeed(url, exercise, name, loaded=loaded, scenario_path=scenario_path)
     else:
         raise ValueError("run_live needs an exercise id or a journal")
-    app = DashboardApp(feed=feed, background=background, exit_after_paint=exit_after_paint_requested())
+    app = DashboardApp(feed=feed, background=background, on_quit=on_quit, exit_after_paint=exit_after_paint_requested())
     app.run()
     if isinstance(app.background_result, BaseException):
         raise app.background_result

@@ -93,11 +93,24 @@ def dashboard(
         Path | None,
         typer.Option("--scenario", help="Scenario file, when it is not shipped (default: found by the id)."),
     ] = None,
+    client: Annotated[
+        str, typer.Option("--client", help="Who commands (topic ctl/cmd/<client>; the ACL allows 'facilitator').")
+    ] = "facilitator",
+    username: Annotated[str | None, typer.Option("--username", help="MQTT user name (e.g. facilitator).")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="File holding the MQTT password.")
+    ] = None,
 ) -> None:
     """Watch a running exercise and steer it: space pause, + - speed, i inject, E end."""
     from tui.app import run_live  # noqa: PLC0415 - Textual loads only when needed
 
     url = parse_broker(broker)
+    if password_file is not None:
+        try:
+            secret = password_file.read_text().strip()
+        except OSError as exc:
+            die(EXIT_BAD_INPUT, f"error: cannot read password file {password_file}: {exc.strerror}")
+        url = url.with_credentials(username or client, secret)
     if exercise is None and journal is None:
         die(EXIT_BAD_INPUT, "error: give --exercise ID (or --journal FILE of the running exercise)")
     if journal is not None:
@@ -108,6 +121,6 @@ def dashboard(
     if not sys.stdout.isatty():
         die(EXIT_BAD_INPUT, "error: the dashboard needs a terminal")
     try:
-        run_live(url, exercise, scenario_path=scenario, journal=journal)
+        run_live(url, exercise, scenario_path=scenario, journal=journal, client=client)
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")

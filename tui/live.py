@@ -8,6 +8,7 @@ A dashboard that only knows the exercise id learns the scenario from the retaine
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,8 @@ class LiveFeed:
     _backfilled: Counter[tuple[str, str]] = field(default_factory=Counter)
     _backfill_done: bool = False
     _dedup_until: float = 0.0
+    #: Whether exercise traffic has been seen live (then it is too late to catch up from a journal).
+    _live: bool = False
 
     @classmethod
     def from_journal(cls, url: BrokerUrl, journal: Path, client: str) -> LiveFeed:
@@ -86,7 +89,8 @@ class LiveFeed:
         self.topics = Topics(self.exercise)
         self.transport = Transport(
             self.url,
-            client_id=f"hotline-{self.exercise}-{self.client}",
+            # unique per dashboard (two dashboards of one facilitator must not kick each other off)
+            client_id=f"hotline-{self.exercise}-{self.client}-{uuid.uuid4().hex[:6]}",
             subscriptions=[self.topics.everything],
             clean_session=True,
         )
@@ -122,8 +126,10 @@ class LiveFeed:
 
     # -- incoming ----------------------------------------------------------------------------------
 
-    async def handle(self, topic: str, payload: bytes, retained: bool) -> None:  # noqa: ARG002 - retained state is state
+    async def handle(self, topic: str, payload: bytes, retained: bool) -> None:
         self.stats.received += 1
+        if not retained and ("/msg/" in topic or "/obs/" in topic):
+            self._live = True
         parsed = self.topics.parse(topic)
         if parsed is None or not payload:
             self.stats.ignored += 1
@@ -135,6 +141,9 @@ class LiveFeed:
                         self._result(payload)
                     return
                 case ("cmd", _) | ("ready", _):
+                    return
+                case ("journal",):
+                    self._journal_at(payload)
                     return
                 case ("clock",):
                     self._clock(payload)
@@ -183,11 +192,33 @@ class LiveFeed:
 
     def _status(self, payload: bytes) -> None:
         try:
-            self.status = ExerciseStatus.model_validate_json(payload)
+            status = ExerciseStatus.model_validate_json(payload)
         except ValidationError:
             return
+        previous, self.status = self.status, status
         if self.model is None:
-            self._resolve(self.status)
+            self._resolve(status)
+        elif status.status == "starting" and previous is not None and previous.status != "starting":
+            # The exercise id is used again: a new run. Start from a clean slate.
+            self.clock = None
+            if self.loaded is not None:
+                self._start_model(self.loaded)
+
+    def _journal_at(self, payload: bytes) -> None:
+        """The director says where its journal is. A dashboard that joined late, on the same
+        machine, catches up from it (once, and only if nothing live has been applied yet)."""
+        try:
+            path = Path(json.loads(payload)["path"])
+        except (ValueError, KeyError, TypeError):
+            return
+        if self.journal is not None or self._backfill_done or self.model is None or self._live:
+            return
+        if path.is_file():
+            self.journal = path
+            self._backfill_done = True
+            self._backfill(path)
+            self._dedup_until = monotonic() + DEDUP_SECONDS
+            self.on_change()
 
     def _resolve(self, status: ExerciseStatus) -> None:
         """Find the scenario the director runs, from the status it keeps retained."""

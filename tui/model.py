@@ -240,11 +240,7 @@ class DashboardModel:
     def pending(self, now: datetime | None = None) -> list[Pending]:
         """Obligations still owed (open, or missed and never met), most urgent first."""
         now = self.now if now is None else now
-        rows = [
-            Pending(ob, ob.due_at - now)
-            for ob in self.state.obligations.values()
-            if self.still_owed(ob)
-        ]
+        rows = [Pending(ob, ob.due_at - now) for ob in self.state.obligations.values() if self.still_owed(ob)]
         rows.sort(key=lambda p: (not p.overdue, p.obligation.due_at, p.obligation.id))
         return rows
 

@@ -7,10 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 #: Tick steps the axis may use, smallest first.
-NICE_STEPS = tuple(
-    timedelta(minutes=m)
-    for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080)
-)
+NICE_STEPS = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 4320, 10080))
 MIN_SPAN = timedelta(minutes=10)
 #: Share of the window kept free to the right of "now" when following it.
 LEAD = 0.1

@@ -126,5 +126,3 @@ class TimelineView(ScrollView, can_focus=False):
             strip = self._strip(self._row(index))
             self._cache[index] = strip
         return strip.crop(0, width).extend_cell_length(width)
-
-

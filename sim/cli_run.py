@@ -192,8 +192,11 @@ def run(
         bool, typer.Option("--fast", help="Discrete-event mode: run as fast as the broker allows.")
     ] = False,
     speed: Annotated[
-        float, typer.Option("--speed", min=0.001, help="Realtime: sim seconds per wall second (60: a minute a second).")
-    ] = 60.0,
+        float | None,
+        typer.Option(
+            "--speed", min=0.001, help="Realtime: sim seconds per wall second (default 60: a minute a second)."
+        ),
+    ] = None,
     protocol: Annotated[
         str | None, typer.Option("--protocol", help="Run under another agreement (shipped id or file).")
     ] = None,
@@ -221,6 +224,9 @@ def run(
     url = parse_broker(broker) if broker is not None else None
     from sim.exercise import run_exercise  # noqa: PLC0415 - keeps `hotline validate` light
 
+    if fast and speed is not None:
+        die(EXIT_BAD_INPUT, "error: --fast runs as fast as it can; --speed is for realtime runs (drop one)")
+    speed = speed or 60.0
     the_seed = loaded.scenario.seed if seed is None else seed
     mode: Mode = "fast" if fast else "realtime"
     printer = RunPrinter(quiet=quiet)

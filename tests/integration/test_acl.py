@@ -3,8 +3,10 @@ DESIGN §4 says, and a whole exercise runs with everyone authenticated."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import stat
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -122,3 +124,49 @@ async def test_an_authenticated_exercise_gives_the_same_journal(
     assert (
         hashlib.sha256(result.journal.read_bytes()).digest() == hashlib.sha256(reference.journal.read_bytes()).digest()
     )
+
+
+async def test_hotline_run_with_the_credentials_folder(
+    secured: tuple[MosquittoBroker, BrokerFiles], tmp_path: Path
+) -> None:
+    """`hotline run --broker … --credentials DIR`: every participant logs in as itself."""
+    mosquitto, files = secured
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sim",
+        "run",
+        "election-interference",
+        "--fast",
+        "--broker",
+        str(mosquitto.url),
+        "--credentials",
+        str(files.credentials),
+        "--out",
+        str(tmp_path),
+        "-q",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, errors = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, out.decode() + errors.decode()
+    assert "delivery: all" in out.decode()
+    # and without credentials the broker says no, at once and plainly
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sim",
+        "run",
+        "election-interference",
+        "--fast",
+        "--broker",
+        str(mosquitto.url),
+        "--out",
+        str(tmp_path),
+        "-q",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, errors = await asyncio.wait_for(refused.communicate(), 30)
+    assert refused.returncode == 3
+    assert "not authori" in errors.decode().lower()

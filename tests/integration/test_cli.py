@@ -133,3 +133,16 @@ async def test_external_broker_garbage_is_answered_and_run_completes(tmp_path: P
     assert errors, "the garbage was answered with PROTOCOL_ERROR"
     assert errors[0]["body"]["reason"] == "MALFORMED"  # type: ignore[index]
     assert "journal" in stdout.decode()
+
+
+def test_fast_and_speed_do_not_go_together(tmp_path: Path) -> None:
+    done = hotline("run", "election-interference", "--fast", "--speed", "100", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--speed is for realtime runs" in done.stderr
+
+
+def test_ctl_says_plainly_when_the_broker_is_not_there(tmp_path: Path) -> None:
+    done = hotline("ctl", "pause", "--exercise", "x", "--broker", "mqtt://127.0.0.1:9", "--timeout", "1", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "cannot reach the broker" in done.stderr
+    assert "connection_lost" not in done.stderr, "no log noise before the error"

@@ -5,6 +5,7 @@ on ``ctl/cmd/<client>``, and shows the ``CommandResult`` it gets back."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from textual.widgets import Input, Select, TextArea
 from sim.clock import wall_now
 from sim.console import summary
 from sim.control import ClockState, Command, CommandResult, ExerciseStatus
-from sim.exercise import RunResult, run_fast
+from sim.director import Director as RealDirector
+from sim.exercise import RunResult, run_exercise, run_fast
 from sim.messages import Kind
 from sim.scenario import LoadedScenario, load_scenario
 from sim.topics import Topics
@@ -257,3 +259,97 @@ async def test_a_late_dashboard_catches_up_from_the_journal(amqtt_url: BrokerUrl
         assert summary(model.state) == summary(result.state)
         assert len(model.state.messages) == len(result.state.messages)
         assert len(model.state.observations) == len(result.state.observations)
+
+
+async def test_a_late_dashboard_finds_the_journal_the_director_announces(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
+    """Given only the exercise id, a dashboard on the director's machine catches up from the journal
+    path the director keeps retained on ``ctl/journal``."""
+    loaded = _election()
+    journal = tmp_path / "journal.jsonl"
+    result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-found")
+    feed = LiveFeed(amqtt_url, "dash-found", "dash-found")  # no scenario, no journal given
+    app = DashboardApp(feed=feed)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: feed.model is not None and feed.journal is not None, timeout=20)
+        model = feed.model
+        assert model is not None
+        assert feed.journal == journal.resolve()
+        await until(pilot, lambda: len(model.state.messages) == len(result.state.messages), timeout=20)
+        assert summary(model.state) == summary(result.state)
+
+
+async def test_a_reused_exercise_id_starts_the_dashboard_afresh() -> None:
+    """A new run under the same exercise id (status back to "starting") clears what the dashboard
+    showed of the last one."""
+    loaded = _election()
+    sc = loaded.scenario
+    feed = LiveFeed(BrokerUrl("127.0.0.1", 1), "again", "again", loaded=loaded)
+    topics = feed.topics
+
+    def status(state: str) -> bytes:
+        return (
+            ExerciseStatus(
+                exercise="again",
+                scenario=sc.id,
+                title=sc.title,
+                sha256=loaded.sha256,
+                protocol=loaded.agreement.id,
+                seed=1,
+                status=state,
+                start=sc.start,
+                end=sc.end,
+                agencies=("us-cert",),
+            )
+            .model_dump_json()
+            .encode()
+        )
+
+    await feed.handle(topics.exercise_status, status("running"), False)
+    envelope = (SCENARIOS.parent / "tests/tui/fixtures/election-interference.jsonl").read_text().splitlines()
+    first_msg = next(line for line in envelope if "/msg/" in line)
+    entry = json.loads(first_msg)
+    await feed.handle(
+        entry["topic"].replace("election-interference", "again"),
+        json.dumps(entry["payload"]).replace("election-interference", "again").encode(),
+        False,
+    )
+    assert feed.model is not None
+    assert len(feed.model.state.messages) == 1
+    await feed.handle(topics.exercise_status, status("ended"), False)
+    await feed.handle(topics.exercise_status, status("starting"), False)
+    assert feed.model is not None
+    assert feed.model.state.messages == [], "a new run starts from a clean slate"
+
+
+async def test_quitting_the_dashboard_ends_the_exercise_properly(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
+    loaded = load_scenario(SCENARIOS.parent / "tests/integration/scenarios/drill.yaml")
+    directors: list[RealDirector] = []
+    feed = LiveFeed(amqtt_url, "dash-quit", "facilitator", loaded=loaded)
+
+    async def realtime() -> RunResult:
+        return await run_exercise(
+            loaded,
+            mode="realtime",
+            speed=600,
+            broker=amqtt_url,
+            exercise="dash-quit",
+            journal_path=tmp_path / "journal.jsonl",
+            on_director=directors.append,
+        )
+
+    def end() -> None:
+        for director in directors:
+            director.request_end("ended from the dashboard")
+
+    app = DashboardApp(feed=feed, background=realtime, on_quit=end)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: feed.status is not None and feed.status.status == "running", timeout=20)
+        await pilot.press("q")  # the exercise still runs: it is asked to end, then the app closes
+        await until(pilot, lambda: app.background_result is not None, timeout=20)
+    result = app.background_result
+    assert isinstance(result, RunResult)
+    assert result.state.status is not None
+    assert result.state.status.ended_early is not None
+    assert result.state.status.ended_early.startswith("ended from the dashboard at T+")
+    assert result.state.tally is not None
+    assert result.state.tally.missing == ()

@@ -90,7 +90,9 @@ class BrokerFiles:
         return self.credentials / f"{user}.password"
 
 
-def write_broker_files(scenario: Scenario, out: Path, *, port: int = 1883, rotate: bool = False) -> BrokerFiles:
+def write_broker_files(
+    scenario: Scenario, out: Path, *, port: int = 1883, host: str = "127.0.0.1", rotate: bool = False
+) -> BrokerFiles:
     """Write broker.conf, broker.acl, broker.passwd and credentials/<user>.password in ``out``.
 
     Passwords are random and written once: an existing credentials file is kept (so running the
@@ -117,16 +119,17 @@ def write_broker_files(scenario: Scenario, out: Path, *, port: int = 1883, rotat
     acl_path = out / "broker.acl"
     acl_path.write_text(acl_text(agencies))
     conf_path = out / "broker.conf"
-    conf_path.write_text(deployment_config(out, port))
+    conf_path.write_text(deployment_config(out, port, host))
     give_to_broker_user(passwd_path, acl_path, out / "mosquitto-data")
     return BrokerFiles(out, conf_path, acl_path, passwd_path, credentials, tuple(created), tuple(kept))
 
 
-def deployment_config(out: Path, port: int) -> str:
-    """The repository's broker.conf with this directory's files and the chosen port."""
+def deployment_config(out: Path, port: int, host: str = "127.0.0.1") -> str:
+    """The repository's broker.conf with this directory's files, the chosen port and address
+    (``0.0.0.0`` for seats on other machines)."""
     here = out.resolve()
     replacements = {
-        "listener": f"listener {port} 127.0.0.1",
+        "listener": f"listener {port} {host}",
         "password_file": f"password_file {here / 'broker.passwd'}",
         "acl_file": f"acl_file {here / 'broker.acl'}",
         "persistence_location": f"persistence_location {here / 'mosquitto-data'}/",

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from sim.brokerconfig import DIRECTOR
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
-from sim.cli_run import RunPrinter, write_report
+from sim.cli_run import RunPrinter, until_done, write_report
 from sim.clock import utc_stamp
 from sim.control import Command
 from sim.errors import HotlineError, InputFileError
@@ -99,19 +99,26 @@ def broker_config(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario id.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for broker.conf, broker.acl, broker.passwd.")],
     port: Annotated[int, typer.Option("--port", help="Listener port in the generated broker.conf.")] = 1883,
+    host: Annotated[
+        str, typer.Option("--host", help="Listener address (0.0.0.0: seats on other machines).")
+    ] = "127.0.0.1",
     rotate: Annotated[bool, typer.Option("--rotate", help="Replace existing passwords with new ones.")] = False,
 ) -> None:
     """Write Mosquitto users, random passwords (once, mode 0600) and the ACL for a scenario."""
     from sim.brokerconfig import write_broker_files  # noqa: PLC0415
 
     loaded = load(scenario)
-    files = write_broker_files(loaded.scenario, out, port=port, rotate=rotate)
+    files = write_broker_files(loaded.scenario, out, port=port, host=host, rotate=rotate)
     say(f"wrote {files.conf}, {files.acl.name}, {files.passwd.name}")
     say(
         f"passwords in {files.credentials}/<user>.password (mode 0600): "
         f"{len(files.created)} new, {len(files.kept)} kept"
     )
-    say(f"users: {', '.join(sorted((*files.created, *files.kept)))}")
+    users = sorted((*files.created, *files.kept))
+    say(f"users: {', '.join(users)}")
+    stale = sorted(p.stem for p in files.credentials.glob("*.password") if p.stem not in users)
+    if stale:
+        say(f"note: {files.credentials} also holds passwords of users this scenario does not have: {', '.join(stale)}")
     say(f"start the broker: mosquitto -c {files.conf}")
 
 
@@ -157,7 +164,10 @@ def director(
         on_entry=printer.on_entry,
     )
     say(f"waiting for {len(the_director.agencies)} agencies: {', '.join(the_director.agencies)}")
-    state = _serve(the_director.run)
+    try:
+        state = until_done(the_director.run, [the_director])  # Ctrl-C ends it properly, summary and all
+    except HotlineError as exc:
+        die(EXIT_RUNTIME, f"error: {exc}")
     code = printer.finish(state, check(state), journal, the_director.stats)
     write_report(journal)
     if code:

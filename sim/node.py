@@ -229,8 +229,16 @@ class AgencyNode:
             self.core.restore(saved)
             self._injects_seen = set(range(1, saved.injects + 1))
             self.log.info("resumed", sim_now=str(saved.now), session=self.session)
-        elif saved is not None:
-            self.core = self._fresh()  # the run is only starting: nothing to resume
+        elif saved is not None or self._session_base:
+            # The run is only starting: nothing to resume, and sessions count from 1 again (a
+            # journal must not depend on what an earlier run left in the state directory).
+            self.core = self._fresh()
+            self._session_base = 0
+            self.transport.send(
+                self.topics.presence(self.agency),
+                presence_payload(self.agency, online=True, session=self.session),
+                retain=True,
+            )
         self._saved = None
         self._set_time(self._sim_now or self.core.now or status.start)
         self._save()

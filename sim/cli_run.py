@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from sim.agreement import load_agreement
 from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
 from sim.console import Timeline, delivery_line, ended_early_line, summary, verdict_lines
 from sim.director import Director, Mode, RunStats
@@ -23,6 +24,7 @@ from sim.journal import Entry
 from sim.outcome import Event, ExerciseState
 from sim.scenario import LoadedScenario, find_scenario, load_scenario, shipped_scenarios
 from sim.transport import BrokerUrl
+from sim.yamlsrc import load_yaml
 
 
 class RunPrinter:
@@ -268,30 +270,41 @@ def run(
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario ids.")],
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario or protocol files, or shipped scenario ids.")],
     protocol: Annotated[str | None, typer.Option("--protocol", help="Validate against another agreement.")] = None,
 ) -> None:
-    """Check scenario files; errors name file:line:column and the field."""
+    """Check scenario (and protocol) files; errors name file:line:column and the field."""
     bad = 0
     for name in scenarios:
         try:
-            loaded = load_scenario(find_scenario(name), protocol)
+            say(_validate_one(name, protocol))
         except InputFileError as exc:
             bad += 1
             for error in exc.errors:
                 err(f"error: {error}")
-            continue
         except NotFound as exc:
             bad += 1
             err(f"error: {exc}")
-            continue
-        sc = loaded.scenario
-        say(
-            f"ok {loaded.path}: {sc.id} — {len(sc.agencies)} agencies, {len(sc.injects)} injects, "
-            f"{len(sc.expect)} expectations, protocol {loaded.agreement.id}"
-        )
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _validate_one(name: str, protocol: str | None) -> str:
+    """A protocol file (it has ``channels`` and no ``agencies``) or a scenario."""
+    path = find_scenario(name)
+    data, _ = load_yaml(path)
+    if isinstance(data, dict) and "channels" in data and "agencies" not in data:
+        agreement = load_agreement(path)
+        return (
+            f"ok {path}: protocol {agreement.id} — {len(agreement.channels)} channels, {len(agreement.rules)} rules, "
+            f"{len(agreement.ladder.raise_) + len(agreement.ladder.lower)} ladder triggers"
+        )
+    loaded = load_scenario(path, protocol)
+    sc = loaded.scenario
+    return (
+        f"ok {loaded.path}: {sc.id} — {len(sc.agencies)} agencies, {len(sc.injects)} injects, "
+        f"{len(sc.expect)} expectations, protocol {loaded.agreement.id}"
+    )
 
 
 @app.command()

@@ -105,9 +105,12 @@ def outcome_lines(outcome: ScenarioOutcome) -> list[str]:
 
 
 def totals_line(outcomes: Iterable[ScenarioOutcome]) -> str:
+    """``N passed, N failed`` — and ``, N errors`` for scenarios that could not run at all."""
     items = list(outcomes)
     passed = sum(1 for o in items if o.ok)
-    return f"{passed} passed, {len(items) - passed} failed"
+    errors = sum(1 for o in items if not o.ok and o.error is not None)
+    line = f"{passed} passed, {len(items) - passed - errors} failed"
+    return line + (f", {errors} error{'s' if errors != 1 else ''}" if errors else "")
 
 
 def _load(path: Path, protocol: str | None) -> LoadedScenario | ScenarioOutcome:

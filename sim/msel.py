@@ -50,10 +50,14 @@ def _objective(scenario: Scenario, inject: Inject) -> str:
     return f"{inject.objective}: {text}" if text else inject.objective
 
 
-def _derived(inject: Inject, agreement: Agreement) -> str:
+def _derived(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) -> str:
     if inject.detect is not None:
         d = inject.detect
         text = f"{d.agency} assesses {d.incident} (severity {d.severity})"
+        if (d.agency, d.incident) in known:
+            # New findings on an incident it already raised: an update, not a new warning.
+            return text + " and sends its counterpart an INCIDENT_UPDATE with the new findings"
+        known.add((d.agency, d.incident))
         if d.suspected_origin:
             due = agreement.answer_deadline(Kind.EARLY_WARNING, urgent=False)
             ack = f"; ACK due within {format_duration(due)}" if due is not None else ""
@@ -98,14 +102,24 @@ def _parties(inject: Inject) -> tuple[str, str, str]:
         until = f" for {format_duration(link.for_)}" if link.for_ else ""
         return "SimCell (network)", ends, f"{link.channel} link {link.fault.value}{extra}{until}"
     if inject.policy is not None:
-        fields = ", ".join(f"{k}={v}" for k, v in inject.policy.set.model_dump(exclude_none=True).items())
+        fields = ", ".join(
+            f"{k} {_plain(v)}" for k, v in inject.policy.set.model_dump(mode="json", exclude_none=True).items()
+        )
         return "Controller", inject.policy.agency, f"instructions change: {fields}"
     return "", "", ""
+
+
+def _plain(value: object) -> str:
+    """``['2h', '6h']`` → ``2h–6h``; scalars as they are."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}–{value[1]}"
+    return str(value)
 
 
 def msel_rows(scenario: Scenario, agreement: Agreement) -> list[MselRow]:
     order = sorted(enumerate(scenario.injects), key=lambda item: (item[1].at, item[0]))
     rows = []
+    known: set[tuple[str, str]] = set()
     for number, (_, inject) in enumerate(order, start=1):
         sender, recipient, what = _parties(inject)
         if inject.note:
@@ -118,7 +132,7 @@ def msel_rows(scenario: Scenario, agreement: Agreement) -> list[MselRow]:
                 sender=sender,
                 recipient=recipient,
                 inject=what,
-                expected=inject.expected or _derived(inject, agreement),
+                expected=inject.expected or _derived(inject, agreement, known),
                 objective=_objective(scenario, inject),
             )
         )

@@ -128,7 +128,7 @@ def html(report: Report) -> str:
         (str(missed), "obligations missed"),
         (str(lost), "messages lost"),
         (duration_text(report.first_substantive_answer), "to first substantive answer"),
-        (str(len(report.findings)), "findings"),
+        (str(len(report.findings)), "finding" if len(report.findings) == 1 else "findings"),
     ]
     out.append(
         "<div class='cards'>"

@@ -83,7 +83,7 @@ def markdown(report: Report) -> str:
         f"{ov.start:%Y-%m-%d %H:%M}Z to {ov.end:%Y-%m-%d %H:%M}Z ({format_duration(ov.duration)}) · "
         f"{len(ov.participants)} agencies in {len({p.state for p in ov.participants})} states · "
         f"{ov.messages} protocol messages · objectives met {met} of {len(report.objectives)} · "
-        f"{len(report.findings)} findings",
+        f"{len(report.findings)} finding{'' if len(report.findings) == 1 else 's'}",
         "",
     ]
     if ov.summary:

@@ -50,7 +50,9 @@ def test_bad_input_and_no_expectations_fail() -> None:
     assert not empty.ok
     assert "expect: is empty" in outcome_lines(empty)[1]
     good = ScenarioOutcome("g", Path("g.yaml"), (_verdict(ok=True),))
-    assert totals_line([good, bad, empty]) == "1 passed, 2 failed"
+    # a scenario that cannot run is an error, not a failed expectation
+    assert totals_line([good, bad, empty]) == "1 passed, 1 failed, 1 error"
+    assert totals_line([good]) == "1 passed, 0 failed"
 
 
 def test_collect_takes_files_ids_and_directories_but_not_protocols(tmp_path: Path) -> None:

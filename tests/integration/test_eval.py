@@ -101,7 +101,7 @@ def test_hotline_test_bad_input_exits_2(tmp_path: Path) -> None:
     done = hotline("test", str(bad), cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"ERROR {bad}" in done.stdout
-    assert "0 passed, 1 failed" in done.stdout
+    assert "0 passed, 0 failed, 1 error" in done.stdout
 
 
 def test_run_then_report_in_every_format(tmp_path: Path) -> None:

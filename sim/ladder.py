@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sim.agreement import Agreement, Lower, Raise
-from sim.messages import Envelope, IncidentUpdate, ProvideInfo
+from sim.messages import Envelope, IncidentUpdate, Kind, ProvideInfo
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,13 @@ class Ladder:
             if change.level > best:
                 best, when = change.level, change.at
         return best, when
+
+    def __post_init__(self) -> None:
+        # The lowering rules by kind: most traffic lowers nothing, and is told so at once.
+        self._lowering: dict[Kind, list[Lower]] = {}
+        for rule in self.agreement.ladder.lower:
+            for kind in rule.kinds:
+                self._lowering.setdefault(kind, []).append(rule)
 
     def observe(self, env: Envelope, at: datetime) -> LevelChange | None:
         """Feed one message (as sent on the wire); returns the change it caused, if any."""
@@ -86,7 +93,7 @@ class Ladder:
         return rule.min_severity is None or env.severity >= rule.min_severity
 
     def _lower(self, env: Envelope, current: int) -> tuple[int, str] | None:
-        for rule in self.agreement.ladder.lower:
+        for rule in self._lowering.get(env.kind, ()):
             if not self._lowers(rule, env):
                 continue
             new = rule.to if rule.to is not None else max(0, current - (rule.by or 0))

@@ -31,7 +31,7 @@ from sim.observations import (
 )
 from sim.protocol import Obligation, Status
 from sim.scenario import Scenario
-from sim.topics import Topics
+from sim.topics import Parsed, Topics
 
 
 @dataclass(frozen=True)
@@ -132,22 +132,27 @@ class ExerciseState:
     # -- folding --------------------------------------------------------------------------------
 
     def apply(self, entry: Entry) -> Event | None:
-        self.last_t = entry.t
-        parsed = self.topics.parse(entry.topic)
+        """Fold one journal entry."""
+        raw = entry.raw.encode() if entry.raw is not None else _json_bytes(entry)
+        return self.apply_raw(entry.t, entry.topic, raw)
+
+    def apply_raw(self, t: datetime, topic: str, raw: bytes, parsed: Parsed | None = None) -> Event | None:
+        """Fold one message as it came off the wire (the live path: no journal entry built)."""
+        self.last_t = t
+        parsed = parsed or self.topics.parse(topic)
         if parsed is None:
             return None
-        raw = entry.raw.encode() if entry.raw is not None else _json_bytes(entry)
         try:
             if parsed.area == "msg":
-                return self._message(entry.t, raw, parsed.parts)
+                return self._message(t, raw, parsed.parts)
             if parsed.area == "obs":
-                return self._obs(entry.t, raw)
+                return self._obs(t, raw)
             if parsed.area == "presence":
-                return self._presence(entry.t, parsed.parts[0], entry)
+                return self._presence(t, parsed.parts[0], raw)
             if parsed.area == "ctl":
-                return self._ctl(entry.t, parsed.parts, raw)
+                return self._ctl(t, parsed.parts, raw)
         except (MalformedMessage, ValidationError, ValueError) as exc:
-            odd = OddEvent(entry.t, entry.topic, _one_line(exc))
+            odd = OddEvent(t, topic, _one_line(exc))
             self.odd.append(odd)
             return odd
         return None
@@ -203,8 +208,9 @@ class ExerciseState:
         self.observations.append(event)
         return event
 
-    def _presence(self, t: datetime, agency: str, entry: Entry) -> PresenceEvent:
-        payload = entry.payload if isinstance(entry.payload, dict) else {}
+    def _presence(self, t: datetime, agency: str, raw: bytes) -> PresenceEvent:
+        loaded = json.loads(raw)
+        payload = loaded if isinstance(loaded, dict) else {}
         event = PresenceEvent(t, agency, bool(payload.get("online")), payload.get("session"))
         self.presence[agency] = event
         return event

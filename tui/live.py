@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from sim.clock import monotonic, wall_now
 from sim.control import ClockState, Command, CommandResult, ExerciseStatus
 from sim.errors import HotlineError
-from sim.journal import Entry, read_entries, read_header
+from sim.journal import read_entries, read_header
 from sim.scenario import LoadedScenario, find_scenario, load_scenario
-from sim.topics import Topics
+from sim.topics import Parsed, Topics
 from sim.transport import BrokerUrl, Transport
 from tui.commands import encode_command
 from tui.model import DashboardModel
@@ -75,6 +75,8 @@ class LiveFeed:
     _dedup_until: float = 0.0
     #: Whether exercise traffic has been seen live (then it is too late to catch up from a journal).
     _live: bool = False
+    #: The journal path the director announced on ``ctl/journal``.
+    _announced: Path | None = None
 
     @classmethod
     def from_journal(cls, url: BrokerUrl, journal: Path, client: str) -> LiveFeed:
@@ -152,9 +154,9 @@ class LiveFeed:
         if self.model is None:
             self._waiting.append((topic, payload))
             return
-        self._apply(topic, payload)
+        self._apply(topic, payload, parsed)
 
-    def _apply(self, topic: str, payload: bytes) -> None:
+    def _apply(self, topic: str, payload: bytes, parsed: Parsed | None = None) -> None:
         assert self.model is not None
         if self._backfilled and monotonic() < self._dedup_until:
             key = (topic, _canonical(payload))
@@ -164,14 +166,7 @@ class LiveFeed:
                     del self._backfilled[key]
                 return
         t = sim_now(self.clock, wall_now()) if self.clock is not None else self.model.now
-        if "/presence/" in topic:
-            try:
-                entry = Entry.model_construct(t=t, topic=topic, payload=json.loads(payload), raw=None)
-            except ValueError:
-                entry = Entry.of(t, topic, payload)
-        else:
-            entry = Entry.model_construct(t=t, topic=topic, payload=None, raw=payload.decode("utf-8", "replace"))
-        if self.model.apply(entry) is None:
+        if self.model.apply_raw(t, topic, payload, parsed) is None:
             self.stats.ignored += 1
         self.stats.applied += 1
         self.on_change()
@@ -208,11 +203,15 @@ class LiveFeed:
         """The director says where its journal is. A dashboard that joined late, on the same
         machine, catches up from it (once, and only if nothing live has been applied yet)."""
         try:
-            path = Path(json.loads(payload)["path"])
+            self._announced = Path(json.loads(payload)["path"])
         except (ValueError, KeyError, TypeError):
             return
-        if self.journal is not None or self._backfill_done or self.model is None or self._live:
-            return
+        self._catch_up_from_announced()
+
+    def _catch_up_from_announced(self) -> None:
+        path = self._announced
+        if path is None or self.journal is not None or self._backfill_done or self.model is None or self._live:
+            return  # (without a model yet, this runs again once the scenario is known)
         if path.is_file():
             self.journal = path
             self._backfill_done = True
@@ -243,6 +242,7 @@ class LiveFeed:
         waiting, self._waiting = self._waiting, []
         for topic, payload in waiting:
             self._apply(topic, payload)
+        self._catch_up_from_announced()
         self.on_change()
 
     def _backfill(self, journal: Path) -> None:

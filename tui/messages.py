@@ -1,18 +1,13 @@
-"""Messages the dashboard's feeds post to the app. ``can_replace`` lets a flood of updates
-collapse into one: the screen redraws from the model, not from each message."""
+"""Messages the dashboard's feeds post to the app.
+
+Model updates post nothing: the frame timer redraws (at a bounded rate) when the model's version
+has moved, so a flood of exercise traffic costs the screen nothing per message."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
 from sim.control import CommandResult
-
-
-class FeedUpdated(Message):
-    """The model changed (any number of entries since the last one)."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FeedUpdated)
 
 
 class CommandAnswered(Message):

@@ -18,6 +18,7 @@ from sim.observations import ExpectationObs, LinkObs, ObligationObs, RejectedObs
 from sim.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
 from sim.protocol import Obligation, Status
 from sim.scenario import Scenario
+from sim.topics import Parsed
 
 #: Lane group of messages that belong to no incident (communication checks, goodwill).
 NO_INCIDENT = "(none)"
@@ -111,10 +112,16 @@ class DashboardModel:
     # -- folding ---------------------------------------------------------------------------------
 
     def apply(self, entry: Entry) -> Event | None:
-        event = self.state.apply(entry)
+        return self._after(self.state.apply(entry), entry.t)
+
+    def apply_raw(self, t: datetime, topic: str, raw: bytes, parsed: Parsed | None = None) -> Event | None:
+        """The live path: straight from the wire, no journal entry built."""
+        return self._after(self.state.apply_raw(t, topic, raw, parsed), t)
+
+    def _after(self, event: Event | None, t: datetime) -> Event | None:
         self.applied += 1
         self.version += 1
-        self.now = max(self.now, entry.t)
+        self.now = max(self.now, t)
         match event:
             case MessageEvent():
                 self._message(event, len(self.state.messages) - 1)

@@ -42,10 +42,16 @@ async def ping_pong(url: BrokerUrl, rounds: int = 200) -> float:
         echo_task = asyncio.create_task(echo())
         samples = []
         incoming = a.messages
-        for _ in range(rounds):
+        for n in range(rounds):
             start = time.perf_counter()
-            await a.publish("bench/b", b"x", qos=1)
-            await anext(incoming)
+            await a.publish("bench/b", str(n).encode(), qos=1)
+            try:
+                while True:  # a late echo of an earlier round is not this round's answer
+                    message = await asyncio.wait_for(anext(incoming), 5)
+                    if message.payload == str(n).encode():
+                        break
+            except TimeoutError:
+                continue  # a lost round trip is not a sample
             samples.append(time.perf_counter() - start)
         echo_task.cancel()
         await asyncio.gather(echo_task, return_exceptions=True)

@@ -123,7 +123,7 @@ def obligations_text(pending: list[Pending], limit: int = 50) -> Text:
         kinds = "/".join(k.value for k in ob.kinds)
         if item.overdue:
             text.append("OVERDUE", "bold #ffffff on #d70000")
-            text.append(f" {countdown(item.left):>6} ", "bold #ff5f5f")
+            text.append(f" {countdown(-item.left):>6} ", "bold #ff5f5f")  # by how long
         else:
             text.append(f"due in  {countdown(item.left):>6} ", "#ffd75f")
         text.append(f"{ob.owner}", "bold")

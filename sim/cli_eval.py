@@ -149,12 +149,4 @@ def msel(
     from sim.msel import msel_csv  # noqa: PLC0415
 
     loaded = load(scenario, protocol)
-    text = msel_csv(loaded.scenario, loaded.agreement)
-    if out is None:
-        say(text.rstrip("\n"))
-        return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
-    err(f"wrote {out} ({text.count(chr(10)) - 1} injects)")
+    emit(msel_csv(loaded.scenario, loaded.agreement), out)

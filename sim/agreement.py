@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.durations import Duration
+from sim.durations import Duration, PositiveDuration
 from sim.errors import NotFound
 from sim.messages import Ident, Kind, Position
 from sim.paths import shipped_dir
@@ -42,7 +42,7 @@ class Channel(_Spec):
     fallback: Ident | None = None
     #: Link every pair of agencies with matching roles at this latency unless the scenario
     #: lists links of this channel itself.
-    default_latency: Duration | None = None
+    default_latency: PositiveDuration | None = None
     #: What an agency sitting on this channel sends its counterpart when a matter is
     #: escalated to it (e.g. the NRRC's formal inquiry is a REQUEST_INFO).
     escalation_kind: Kind | None = None
@@ -53,9 +53,9 @@ class Answer(_Spec):
     """The recipient of the kind owes one of ``kinds`` (with ``ref`` = that message)."""
 
     kinds: tuple[Kind, ...] = Field(min_length=1)
-    within: Duration
+    within: PositiveDuration
     #: Shorter deadline when the request is flagged urgent (REQUEST_INFO.urgent).
-    urgent_within: Duration | None = None
+    urgent_within: PositiveDuration | None = None
     basis: str = ""
 
 
@@ -63,14 +63,14 @@ class FollowUp(_Spec):
     """The sender of the kind owes one of ``kinds`` on the same incident to the same party."""
 
     kinds: tuple[Kind, ...] = Field(min_length=1)
-    within: Duration
+    within: PositiveDuration
     basis: str = ""
 
 
 class OnMissed(_Spec):
     retry: Annotated[int, Field(ge=0, le=10)] = 0
     #: How long to wait for an answer to each retry; defaults to the original deadline.
-    retry_within: Duration | None = None
+    retry_within: PositiveDuration | None = None
     then: Literal["escalate", "nothing"] = "nothing"
 
 

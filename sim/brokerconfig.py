@@ -44,7 +44,9 @@ def acl_text(agencies: list[str]) -> str:
         f"topic read {ROOT}/#",
         f"topic write {any_exercise}/ctl/cmd/{FACILITATOR}",
         "",
-        "# Each agency sends only as itself, and reads only its own inbox, presence and control.",
+        "# Each agency sends only as itself; it reads its own inbox, presence, and of the control",
+        "# topics only the clock, the exercise, the links and its own injects (a player seat must",
+        "# not read the other agencies' script).",
     ]
     for agency in agencies:
         lines += [
@@ -55,7 +57,10 @@ def acl_text(agencies: list[str]) -> str:
             f"topic write {any_exercise}/ctl/ready/{agency}",
             f"topic read {any_exercise}/msg/{agency}/+",
             f"topic read {any_exercise}/presence/#",
-            f"topic read {any_exercise}/ctl/#",
+            f"topic read {any_exercise}/ctl/clock",
+            f"topic read {any_exercise}/ctl/exercise",
+            f"topic read {any_exercise}/ctl/links",
+            f"topic read {any_exercise}/ctl/inject/{agency}",
             "",
         ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import uuid
 from collections.abc import Callable, Coroutine
@@ -234,6 +235,8 @@ def ctl(
     from sim.transport import Transport  # noqa: PLC0415
 
     command = _build_command(action, value)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", client):
+        die(EXIT_BAD_INPUT, f"error: --client {client!r}: lower-case letters, digits, - and _ only")
     url = _credentials(parse_broker(broker), username or (client if password_file else None), password_file)
     topics = Topics(exercise)
     answer: asyncio.Future[CommandResult] | None = None

@@ -13,6 +13,7 @@ was received. It talks only through the broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,10 +103,12 @@ class Director:
         )
         self.clock = RealtimeClock(self.scenario.start, speed, paused=True)
         self._t = self.scenario.start  # fast mode: the granted time
+        self._round = 0
         self._phase: Literal["joining", "running", "ended"] = "joining"
         self._buffer: list[Entry] = []
         self._recording = False
         self._presence: dict[str, bytes] = {}
+        self._online_now: dict[str, bool] = {}
         self._progress = asyncio.Event()
         self._wake = asyncio.Event()
         self._resumed = asyncio.Event()
@@ -127,7 +130,8 @@ class Director:
         end: datetime = self.scenario.end
         return min(self.clock.now(), end)
 
-    def _clock_state(self, round_no: int = 0) -> ClockState:
+    def _clock_state(self, round_no: int | None = None) -> ClockState:
+        round_no = self._round if round_no is None else round_no
         if self.mode == "fast":
             return ClockState(
                 mode="fast",
@@ -166,9 +170,14 @@ class Director:
             match parsed.parts:
                 case ("ready", agency) if agency in self.rounds.agencies:
                     try:
-                        self.rounds.record(RoundReport.model_validate_json(payload))
+                        report = RoundReport.model_validate_json(payload)
                     except ValidationError as exc:
                         self.log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
+                    else:
+                        if report.agency == agency:  # a report is filed only under its own topic
+                            self.rounds.record(report)
+                        else:
+                            self.log.warning("report_topic_mismatch", topic=agency, claims=report.agency)
                     self._progress.set()
                     return
                 case ("cmd", client):
@@ -189,9 +198,17 @@ class Director:
         self._progress.set()
 
     def _on_presence(self, topic: str, agency: str, payload: bytes, retained: bool) -> None:
-        if not payload:
+        if not payload or agency not in self.rounds.agencies:
+            return
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.log.warning("bad_presence", agency=agency, retained=retained)
             return
         self._presence[agency] = payload
+        self._online_now[agency] = data.get("online") is True
         self._progress.set()
         # While agencies join, only the latest presence counts (journaled once running);
         # afterwards every live change is news: a node dropping out, coming back.
@@ -199,7 +216,7 @@ class Director:
             self._record(topic, payload)
 
     def _online(self) -> set[str]:
-        return {a for a, p in self._presence.items() if json.loads(p).get("online") is True}
+        return {a for a, online in self._online_now.items() if online}
 
     def _record(self, topic: str, payload: bytes) -> None:
         entry = Entry.of(self.now, topic, payload)
@@ -246,9 +263,12 @@ class Director:
         for entry in sorted(buffered, key=Entry.sort_key):
             self._write(entry)
 
-    async def _wait(self, ready: Callable[[], bool], timeout: float, what: Callable[[], HotlineError]) -> None:
+    async def _wait(
+        self, ready: Callable[[], bool], timeout: float, what: Callable[[], HotlineError], *, until_end: bool = True
+    ) -> None:
+        """Wait for ``ready`` (or, with ``until_end``, for an end request), else raise ``what``."""
         deadline = monotonic() + timeout
-        while not ready():
+        while not ready() and not (until_end and self._end_requested):
             remaining = deadline - monotonic()
             if remaining <= 0:
                 raise what()
@@ -286,11 +306,11 @@ class Director:
                     return f"already {'paused' if want else 'running'}", at
                 if realtime:
                     at = self.clock.set(paused=want)
-                    self._send_clock()
                 elif want:
                     self._resumed.clear()
                 else:
                     self._resumed.set()
+                self._send_clock()  # everyone (dashboards too) sees the pause
             case "speed":
                 if not realtime:
                     return "fast mode runs as fast as it can; speed applies to realtime runs", at
@@ -323,6 +343,7 @@ class Director:
         self._ended_early = f"{why} at T{format_offset(self.now - self.scenario.start)}"
         self._resumed.set()
         self._wake.set()
+        self._progress.set()
 
     async def _answer(
         self, client: str, cid: str, action: str, *, accepted: bool, reason: str, at: datetime | None = None
@@ -342,16 +363,26 @@ class Director:
 
     async def run(self) -> ExerciseState:
         started = monotonic()
+        # (What the broker kept queued for this client id from an earlier run arrives before we
+        # record anything, and is not journaled.)
         reader = asyncio.create_task(self.transport.run(self._on_message), name="director")
         try:
             await self._connected(reader)
-            await self._start()
-            if self.mode == "fast":
-                await self._fast_rounds()
-            else:
-                await self._realtime()
-            await self._finish()
+            main = asyncio.create_task(self._exercise())
+            # If the connection is lost for good (credentials refused on reconnect, …), say so
+            # rather than wait for acknowledgements that will never come.
+            await asyncio.wait({main, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not main.done():
+                main.cancel()
+                await asyncio.gather(main, return_exceptions=True)
+                reader.result()
+                raise HotlineError("the director lost its broker connection")
+            main.result()
         finally:
+            if self._phase != "ended" and self._recording and self.transport.connected:
+                # Tell the agencies this run is over, so they do not wait for a dead director.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.transport.publish(*self._aborted()), 5)
             if self._journal is not None:
                 self._journal.close()
             await self.transport.close()
@@ -368,10 +399,17 @@ class Director:
         )
         return self.state
 
-    async def run_fast(self) -> ExerciseState:
-        """Kept for callers of the first version; same as :meth:`run` in fast mode."""
-        self.mode = "fast"
-        return await self.run()
+    async def _exercise(self) -> None:
+        await self._start()
+        if self.mode == "fast":
+            await self._fast_rounds()
+        else:
+            await self._realtime()
+        await self._finish()
+
+    def _aborted(self) -> tuple[str, bytes]:
+        pub = self._status("aborted")
+        return pub.topic, pub.payload
 
     async def _connected(self, reader: asyncio.Task[None]) -> None:
         waiter = asyncio.create_task(self.transport.wait_connected())
@@ -433,6 +471,7 @@ class Director:
             if nxt is None or nxt > end:
                 break
             round_no += 1
+            self._round = round_no
             self._t = nxt
             pubs, touched = self.timeline.due(nxt)
             for pub in pubs:
@@ -476,14 +515,15 @@ class Director:
     async def _finish(self) -> None:
         """End the exercise, then ask every agency for its final tally: what it sent to whom and
         what it received from whom. Every message sent must have been received."""
+        self._phase = "ended"  # before anything can arrive in answer to it
         await self._publish(self._status("ended"))
-        self._phase = "ended"
         self._flush()
         try:
             await self._wait(
                 lambda: all(r.final for r in self.rounds.reports.values()) and bool(self.rounds.reports),
                 self.final_timeout,
                 lambda: HotlineError("final tallies missing"),
+                until_end=False,
             )
         except HotlineError:
             self.log.warning(

@@ -13,8 +13,7 @@ from sim.control import ClockState, InjectOrder, LinksState, PairCount, RoundRep
 from sim.links import LinkTable
 from sim.nodecore import Publish
 from sim.roster import Roster
-from sim.scenario import Inject, LinkFault, LoadedScenario, Scenario
-from sim.scenario import _check_injects as check_injects
+from sim.scenario import Inject, LinkFault, LoadedScenario, Scenario, check_injects
 from sim.topics import Topics
 from sim.yamlsrc import format_loc
 

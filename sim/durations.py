@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
@@ -85,3 +85,13 @@ def _offset_in(value: Any) -> Any:
 Duration = Annotated[timedelta, BeforeValidator(_duration_in), PlainSerializer(format_duration, return_type=str)]
 #: A pydantic field type for ``+HH:MM`` offsets from the scenario start.
 Offset = Annotated[timedelta, BeforeValidator(_offset_in), PlainSerializer(format_offset, return_type=str)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
+#: A duration that must be longer than zero (latencies, deadlines).
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]

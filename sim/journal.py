@@ -96,7 +96,7 @@ class JournalWriter:
     def __init__(self, path: Path, header: JournalHeader) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: IO[str] = path.open("w", encoding="utf-8")
+        self._file: IO[str] = path.open("x", encoding="utf-8")  # never overwrite a journal
         self._file.write(header.model_dump_json(exclude_none=True, by_alias=True) + "\n")
         self._file.flush()
         self.count = 0
@@ -141,4 +141,14 @@ def read_entries(path: Path) -> Iterator[Entry]:
 
 
 def run_dir(base: Path, exercise: str, stamp: str) -> Path:
-    return base / f"{exercise}-{stamp}"
+    """A new run folder ``<exercise>-<stamp>`` (``-2``, ``-3`` … when two runs start in the same
+    second): created here, so that no two runs ever share one."""
+    base.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        candidate = base / (f"{exercise}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise HotlineError(f"too many runs of {exercise} at {stamp} in {base}")

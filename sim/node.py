@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from sim import statefile
 from sim.clock import RealtimeClock
-from sim.control import ClockState, ExerciseStatus, InjectOrder, LinksState
+from sim.control import ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
 from sim.nodecore import NodeCore, NodeState, Publish
 from sim.roster import Roster
 from sim.scenario import Policy
@@ -88,7 +88,7 @@ class AgencyNode:
         self._round = 0
         self._grant: ClockState | None = None
         self._clock: RealtimeClock | None = None
-        self._last_report: object = None
+        self._last_report: RoundReport | None = None
         self._injects_seen: set[int] = set()
         #: Set once this exercise's director says it is starting or running; retained state of
         #: an earlier run under the same exercise id is ignored until then.
@@ -96,6 +96,7 @@ class AgencyNode:
         self._sim_now: datetime | None = None
         self._unjoined_clock: ClockState | None = None
         self._early: list[tuple[str, bytes]] = []
+        self._early_injects: list[InjectOrder] = []
         self._wake = asyncio.Event()
         self.finished = asyncio.Event()
         self.log = log.bind(agency=agency, exercise=exercise)
@@ -112,7 +113,10 @@ class AgencyNode:
     async def run(self) -> None:
         """Serve until the exercise ends (or the task is cancelled)."""
         reader = asyncio.create_task(
-            self.transport.run(self._on_message, on_connect=self._on_connect), name=f"node-{self.agency}"
+            # What the broker kept queued for this client id from an earlier run arrives before
+            # this run's status, and is dropped on joining a run that is only starting.
+            self.transport.run(self._on_message, on_connect=self._on_connect),
+            name=f"node-{self.agency}",
         )
         ticker = asyncio.create_task(self._realtime_loop(), name=f"tick-{self.agency}")
         finished = asyncio.create_task(self.finished.wait())
@@ -155,8 +159,11 @@ class AgencyNode:
             self.transport.send(out.topic, out.payload, retain=out.retain)
 
     def _report(self, *, force: bool = False, final: bool = False) -> None:
+        """Report, unless nothing but the round number changed: the director expects a report
+        only from agencies with something due, and knows the others' next due time already."""
         report = self.core.report(self._round, final=final)
-        if not force and report == self._last_report:
+        last = self._last_report
+        if not force and isinstance(last, RoundReport) and report.model_copy(update={"round": last.round}) == last:
             return
         self._last_report = report
         self.transport.send(self.topics.ready(self.agency), report.model_dump_json().encode())
@@ -168,9 +175,13 @@ class AgencyNode:
 
     # -- incoming ---------------------------------------------------------------------------------
 
-    async def _on_message(self, topic: str, payload: bytes, _retained: bool) -> None:
+    async def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         parsed = self.topics.parse(topic)
         if parsed is None:
+            return
+        if retained and (parsed.area == "msg" or parsed.parts[:1] == ("inject",)):
+            # Protocol traffic is never retained: this is left over, or planted. Not for us.
+            self.log.warning("retained_message_ignored", topic=topic)
             return
         try:
             if parsed.area == "msg":
@@ -180,15 +191,13 @@ class AgencyNode:
                 return
             match parsed.parts:
                 case ("exercise",):
-                    self._on_status(ExerciseStatus.model_validate_json(payload))
+                    self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
                 case ("inject", agency) if agency == self.agency:
                     order = InjectOrder.model_validate_json(payload)
-                    if order.seq not in self._injects_seen:
-                        self._injects_seen.add(order.seq)
-                        self.core.on_inject(order)
-                        self._save()
-                    self._maybe_run_round()
-                    self._wake.set()
+                    if self._joined:
+                        self._take_inject(order)
+                    else:
+                        self._early_injects.append(order)  # which run it belongs to shows on joining
                 case ("links",):
                     self.core.on_links(LinksState.model_validate_json(payload))
                 case ("clock",):
@@ -201,6 +210,14 @@ class AgencyNode:
             # The director and the ACL are trusted, but a bad control payload must not kill us.
             self.log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
 
+    def _take_inject(self, order: InjectOrder) -> None:
+        if order.seq not in self._injects_seen:
+            self._injects_seen.add(order.seq)
+            self.core.on_inject(order)
+            self._save()
+        self._maybe_run_round()
+        self._wake.set()
+
     def _inbound(self, topic: str, payload: bytes) -> None:
         now = self._now()
         if now is None:
@@ -212,7 +229,11 @@ class AgencyNode:
             self._report()  # fast mode: the director counts what is still in flight
         self._wake.set()
 
-    def _on_status(self, status: ExerciseStatus) -> None:
+    def _on_status(self, status: ExerciseStatus, *, retained: bool = False) -> None:
+        if status.status == "starting" and self._joined:
+            if not retained:  # (a retained one is the start we joined, delivered again on reconnect)
+                self._join(status)  # the exercise id is used again: a new run begins
+            return
         if status.status in ("starting", "running"):
             if not self._joined:
                 self._join(status)
@@ -222,6 +243,14 @@ class AgencyNode:
             self.finished.set()
 
     def _join(self, status: ExerciseStatus) -> None:
+        early_injects, self._early_injects = self._early_injects, []
+        if status.status == "starting":
+            # Nothing of a run that is only starting can have come before its start: what did is
+            # left over from an earlier one.
+            self._early.clear()
+            early_injects.clear()
+            if self._joined:
+                self._reset()
         self._joined = True
         self._run = run_key(status.exercise, status.sha256, status.seed)
         saved = self._saved if self._saved is not None and self._saved.run == self._run else None
@@ -243,9 +272,23 @@ class AgencyNode:
         self._set_time(self._sim_now or self.core.now or status.start)
         self._save()
         self._report(force=True)
+        for order in early_injects:  # sent while we were away (a resumed or late node)
+            self._take_inject(order)
         clock, self._unjoined_clock = self._unjoined_clock, None
         if clock is not None and status.status == "running":
             self._on_clock(clock)  # a late joiner: the retained clock came before the status
+
+    def _reset(self) -> None:
+        """Forget the previous run entirely (a long-lived node seeing a new one start)."""
+        self.core = self._fresh()
+        self._round = 0
+        self._grant = None
+        self._mode = None
+        self._clock = None
+        self._sim_now = None
+        self._last_report = None
+        self._injects_seen = set()
+        self._saved = None
 
     def _on_clock(self, state: ClockState) -> None:
         self._mode = state.mode

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sim.compose import body_from
 from sim.control import InjectOrder, LinksState, RoundReport
 from sim.errors import LocalProtocolError, MalformedMessage
-from sim.links import Fate, LinkRow, LinkTable, decide
+from sim.links import Condition, Fate, LinkRow, LinkTable, decide
 from sim.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, Tlp, decode_envelope, encode
 from sim.observations import (
     BlockedObs,
@@ -482,8 +482,6 @@ class NodeCore:
         self.seq += 1
         condition = self.links.get(key)
         if condition is None:  # the scenario changed under us; treat as down
-            from sim.links import Condition  # noqa: PLC0415
-
             condition = Condition(up=False, latency=timedelta(minutes=1))
         decision = decide(condition, self._link_rng)
         if decision.fate is not Fate.DELIVERED:

@@ -441,8 +441,12 @@ def _check(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]
     """Cross-references pydantic cannot see: ids that must exist, links the agreement allows."""
     yield from _check_parties(scenario)
     yield from _check_links(scenario, agreement)
-    yield from _check_injects(scenario, agreement)
+    yield from check_injects(scenario, agreement)
     yield from _check_expect(scenario)
+
+
+#: Ids of the exercise's own participants: no agency may take them.
+RESERVED_IDS = frozenset({"director", "observer", "facilitator"})
 
 
 def _unknown(kind: str, value: str, known: Iterable[str]) -> str:
@@ -462,6 +466,11 @@ def _check_parties(scenario: Scenario) -> Iterator[Problem]:
     for i, agency in enumerate(scenario.agencies):
         if agencies.count(agency.id) > 1:
             yield ("agencies", i, "id"), f"agency {agency.id!r} is listed twice"
+        if agency.id in RESERVED_IDS:
+            yield (
+                ("agencies", i, "id"),
+                (f"{agency.id!r} is reserved for the exercise's own {agency.id} (broker account, client id)"),
+            )
         if agency.state not in states:
             yield ("agencies", i, "state"), _unknown("state", agency.state, states)
     for key in scenario.policies:
@@ -498,7 +507,7 @@ def _check_links(scenario: Scenario, agreement: Agreement | None) -> Iterator[Pr
             yield ("links", i, "between"), f"{channel.id} joins roles {roles}, not {' and '.join(a.role for a in ends)}"
 
 
-def _check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
+def check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:
     states = {s.id for s in scenario.states}
     agencies = {a.id for a in scenario.agencies}
     for i, inject in enumerate(scenario.injects):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from sim.nodecore import NodeState
@@ -14,9 +15,14 @@ def state_path(directory: Path, agency: str) -> Path:
 
 def save(path: Path, state: NodeState) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(state.model_dump_json())
-    os.replace(tmp, path)  # atomic: a crash leaves the old file or the new one, never half
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(state.model_dump_json())
+        os.replace(tmp, path)  # atomic: a crash leaves the old file or the new one, never half
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load(path: Path) -> NodeState | None:

@@ -36,10 +36,6 @@ class Topics:
     def presence(self, agency: str) -> str:
         return f"{self.root}/presence/{agency}"
 
-    @property
-    def presence_all(self) -> str:
-        return f"{self.root}/presence/+"
-
     def obs(self, agency: str) -> str:
         return f"{self.root}/obs/{agency}"
 
@@ -68,10 +64,6 @@ class Topics:
 
     def ready(self, agency: str) -> str:
         return f"{self.root}/ctl/ready/{agency}"
-
-    @property
-    def ready_all(self) -> str:
-        return f"{self.root}/ctl/ready/+"
 
     def cmd(self, client: str) -> str:
         return f"{self.root}/ctl/cmd/{client}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -38,19 +38,20 @@ class BrokerUrl:
     host: str
     port: int
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr, a log or an error
 
     @classmethod
     def parse(cls, url: str) -> BrokerUrl:
         parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+        shown = repr(_redacted(url))
         if parts.scheme not in ("mqtt", "tcp"):
-            raise HotlineError(f"{url!r}: only mqtt://HOST:PORT brokers are supported")
+            raise HotlineError(f"{shown}: only mqtt://HOST:PORT brokers are supported")
         if not parts.hostname:
-            raise HotlineError(f"{url!r}: no host (write mqtt://127.0.0.1:1883)")
+            raise HotlineError(f"{shown}: no host (write mqtt://127.0.0.1:1883)")
         try:
             port = parts.port or 1883
         except ValueError as exc:
-            raise HotlineError(f"{url!r}: bad port") from exc
+            raise HotlineError(f"{shown}: bad port") from exc
         return cls(
             parts.hostname,
             port,
@@ -65,6 +66,18 @@ class BrokerUrl:
 
     def with_credentials(self, username: str | None, password: str | None) -> BrokerUrl:
         return BrokerUrl(self.host, self.port, username or self.username, password or self.password)
+
+
+def _redacted(url: str) -> str:
+    """``mqtt://user:secret@host`` → ``mqtt://user:***@host`` (for error messages)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
 
 
 @dataclass(frozen=True)
@@ -144,17 +157,16 @@ class Transport:
         handler: Handler,
         *,
         on_connect: Callable[[int], Awaitable[None]] | None = None,
-        first_attempt_fatal: bool = True,
         first_attempt_window: float = 12.0,
         max_backoff: float = 2.0,
     ) -> None:
         """Connect, subscribe, deliver messages to ``handler``; reconnect until :meth:`close`.
 
-        ``on_connect`` gets the connection number after every (re)connection. With
-        ``first_attempt_fatal`` a broker that cannot be reached within ``first_attempt_window``
-        seconds raises :class:`BrokerUnavailable` instead of retrying forever. (A few retries
-        are needed even on a healthy broker: amqtt 0.12 can reset a connection that arrives
-        while another client subscribes.)"""
+        ``on_connect`` gets the connection number after every (re)connection. A broker that
+        cannot be reached within ``first_attempt_window`` seconds raises
+        :class:`BrokerUnavailable` instead of being retried forever. (A few retries are needed
+        even on a healthy broker: amqtt 0.12 can reset a connection that arrives while another
+        client subscribes.)"""
         publisher = asyncio.create_task(self._publisher(), name=f"publish-{self.client_id}")
         backoff = 0.05
         give_up_at = monotonic() + first_attempt_window
@@ -185,7 +197,7 @@ class Transport:
                             str(self.url), f"{exc} (check --username / --password-file for {self.client_id})"
                         ) from exc
                     first = self.connections == 0
-                    if first and first_attempt_fatal and monotonic() >= give_up_at:
+                    if first and monotonic() >= give_up_at:
                         raise BrokerUnavailable(str(self.url), str(exc)) from exc
                     # Not yet connected even once: keep quiet while we retry (it is not news yet).
                     (log.debug if first else log.warning)(
@@ -199,6 +211,11 @@ class Transport:
         finally:
             publisher.cancel()
             await asyncio.gather(publisher, return_exceptions=True)
+            # Whoever still waits for a publish to be acknowledged must not wait forever.
+            while not self._outbox.empty():
+                item = self._outbox.get_nowait()
+                if item.done is not None and not item.done.done():
+                    item.done.set_exception(BrokerUnavailable(str(self.url), "the connection was closed"))
 
     def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Queue a QoS 1 publish; returns at once. Order is kept."""

@@ -48,7 +48,6 @@ class LiveStats:
     received: int = 0
     applied: int = 0
     ignored: int = 0
-    odd: int = 0
 
 
 @dataclass

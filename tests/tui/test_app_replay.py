@@ -81,7 +81,11 @@ async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
 async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
     app = _app(tmp_path, at_end=True)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.window is not None)
+        replayer = app.replayer
+        assert replayer is not None
+        # wait until the journal is folded to the end: until then, following "now" moves the view
+        await until(pilot, lambda: app.window is not None and replayer.behind == 0 and replayer.index.complete)
+        await pilot.pause()
         assert app.window is not None
         whole = app.window
         await pilot.press("z")

@@ -261,11 +261,15 @@ class Engine:
         return None
 
     def _protocol_problem(self, env: Envelope) -> tuple[RejectReason, str] | None:
+        """What the agreement says against a message between us and ``other`` — the same rules
+        whichever way it travels; only what its ``ref`` may name depends on the direction."""
+        inbound = env.recipient == self.me
+        other = env.sender if inbound else env.recipient
         channel = self.agreement.channel(env.channel)
         if channel is None:
             return RejectReason.UNKNOWN_CHANNEL, f"{self.agreement.id} has no channel {env.channel!r}"
-        if not self.roster.has_link(env.channel, env.sender, self.me):
-            return RejectReason.NO_LINK, f"no {env.channel} link between {env.sender} and {self.me}"
+        if not self.roster.has_link(env.channel, other, self.me):
+            return RejectReason.NO_LINK, f"no {env.channel} link between {other} and {self.me}"
         if env.kind not in channel.kinds:
             return (
                 RejectReason.KIND_NOT_ALLOWED,
@@ -276,9 +280,12 @@ class Engine:
         if env.kind in self._answer_kinds:
             if env.ref is None:
                 return RejectReason.MISSING_REF, f"{env.kind.value} must name the message it answers (ref)"
-            sent = self.book.sent.get(env.ref)
-            if sent is None or sent.recipient != env.sender:
-                return RejectReason.UNKNOWN_REF, f"{env.ref!r} is not a message we sent to {env.sender}"
+            if inbound:
+                sent = self.book.sent.get(env.ref)
+                if sent is None or sent.recipient != other:
+                    return RejectReason.UNKNOWN_REF, f"{env.ref!r} is not a message we sent to {other}"
+            elif self.book.received.get(env.ref) != other:
+                return RejectReason.UNKNOWN_REF, f"{env.ref!r} is not a message {other} sent us"
         return None
 
     def _repeat_target(self, env: Envelope) -> Obligation | None:
@@ -353,33 +360,13 @@ class Engine:
 
     def check_send(self, env: Envelope) -> None:
         """Raise :class:`LocalProtocolError` if the agreement does not allow this message."""
-        channel = self.agreement.channel(env.channel)
         if env.sender != self.me:
             raise LocalProtocolError(reason=RejectReason.SENDER_MISMATCH, detail=f"we are {self.me}")
         if env.exercise != self.exercise:
             raise LocalProtocolError(reason=RejectReason.WRONG_EXERCISE, detail=f"this is {self.exercise}")
-        if channel is None:
-            raise LocalProtocolError(reason=RejectReason.UNKNOWN_CHANNEL, detail=env.channel)
-        if not self.roster.has_link(env.channel, self.me, env.recipient):
-            raise LocalProtocolError(
-                reason=RejectReason.NO_LINK,
-                detail=f"no {env.channel} link between {self.me} and {env.recipient}",
-            )
-        if env.kind not in channel.kinds:
-            raise LocalProtocolError(
-                reason=RejectReason.KIND_NOT_ALLOWED,
-                detail=f"{env.kind.value} may not travel on {env.channel} under {self.agreement.id}",
-            )
-        if env.kind in INCIDENT_KINDS and env.incident is None:
-            raise LocalProtocolError(reason=RejectReason.MISSING_INCIDENT, detail=env.kind.value)
-        if env.kind in self._answer_kinds:
-            if env.ref is None:
-                raise LocalProtocolError(reason=RejectReason.MISSING_REF, detail=env.kind.value)
-            if self.book.received.get(env.ref) != env.recipient:
-                raise LocalProtocolError(
-                    reason=RejectReason.UNKNOWN_REF,
-                    detail=f"{env.ref!r} is not a message {env.recipient} sent us",
-                )
+        problem = self._protocol_problem(env)
+        if problem is not None:
+            raise LocalProtocolError(reason=problem[0], detail=problem[1])
 
     def sent(self, env: Envelope, now: datetime, round_trip: timedelta) -> list[Action]:
         """The link layer took the message (delivered, duplicated or lost in transit)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sim.durations import format_duration, format_offset
 from sim.messages import CommCheckReply, Envelope
@@ -15,6 +17,7 @@ from sim.scenario import (
     FinalLevel,
     MaxLevel,
     MessageCount,
+    NoMessageLost,
     Notified,
     ObligationCount,
     ObligationsMet,
@@ -34,23 +37,12 @@ def check(state: ExerciseState) -> list[Verdict]:
 
 
 def _one(expectation: Expectation, state: ExerciseState) -> Verdict:
+    """One expectation: the check named by its kind, given its spec."""
+    return _CHECKS[expectation.kind](expectation, getattr(expectation, expectation.kind), state)
+
+
+def _no_message_lost(expectation: Expectation, spec_lost: NoMessageLost, state: ExerciseState) -> Verdict:
     start = state.scenario.start
-    if expectation.max_level is not None:
-        return _max_level(expectation, expectation.max_level, state)
-    if expectation.obligations_met is not None:
-        return _obligations(expectation, expectation.obligations_met, state)
-    if expectation.final_level is not None:
-        return _final_level(expectation, expectation.final_level, state)
-    if expectation.obligation_count is not None:
-        return _obligation_count(expectation, expectation.obligation_count, state)
-    if expectation.messages is not None:
-        return _messages(expectation, expectation.messages, state)
-    if expectation.check_depth is not None:
-        return _check_depth(expectation, expectation.check_depth, state)
-    if expectation.notified is not None:
-        return _notified(expectation, expectation.notified, state)
-    spec_lost = expectation.no_message_lost
-    assert spec_lost is not None
     lost = state.lost(spec_lost.channel)
     where = f" on {spec_lost.channel}" if spec_lost.channel else ""
     claim = f"no protocol message lost{where}"
@@ -267,5 +259,16 @@ def _crosses_border(env: Envelope, state: ExerciseState) -> bool:
     agencies = {a.id: a.state for a in state.scenario.agencies}
     return agencies.get(env.sender) != agencies.get(env.recipient)
 
+
+_CHECKS: dict[str, Callable[[Expectation, Any, ExerciseState], Verdict]] = {
+    "max_level": _max_level,
+    "obligations_met": _obligations,
+    "final_level": _final_level,
+    "obligation_count": _obligation_count,
+    "messages": _messages,
+    "check_depth": _check_depth,
+    "notified": _notified,
+    "no_message_lost": _no_message_lost,
+}
 
 __all__ = ["Verdict", "check"]

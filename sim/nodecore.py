@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from sim.compose import body_from
 from sim.control import InjectOrder, LinksState, RoundReport
+from sim.drafts import AutomatonState, Draft
 from sim.errors import LocalProtocolError, MalformedMessage
 from sim.links import Condition, Fate, LinkRow, LinkTable, decide
 from sim.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, Tlp, decode_envelope, encode
@@ -34,7 +35,7 @@ from sim.observations import (
     ViolationObs,
     encode_obs,
 )
-from sim.policy import Automaton, AutomatonState, Draft
+from sim.policy import Automaton
 from sim.protocol import (
     Accepted,
     Action,

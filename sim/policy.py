@@ -35,15 +35,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from sim.drafts import (
+    AutomatonState,
+    Draft,
+    IncidentView,
+    Notice,
+    answer_body,
+    compose,
+)
 from sim.messages import (
     WALK_BACK_POSITIONS,
-    Ack,
-    AssistReply,
     Body,
-    CommCheckReply,
-    ConsultReply,
     ConsultRequest,
     EarlyWarning,
     Envelope,
@@ -57,7 +59,6 @@ from sim.messages import (
     ReferralReason,
     RequestInfo,
     StandDown,
-    Tlp,
     Warning,
 )
 from sim.protocol import (
@@ -75,80 +76,6 @@ from sim.scenario import Detect, Disposition, Policy
 #: Kinds that push a matter forward; dropped when they fall due after the incident closed.
 _FORWARD = frozenset({Kind.EARLY_WARNING, Kind.REQUEST_INFO, Kind.WARNING, Kind.CONSULT_REQUEST, Kind.REFERRAL})
 _QUICK_ANSWERS = frozenset({Kind.ACK, Kind.COMM_CHECK_REPLY})
-
-
-@dataclass(frozen=True)
-class Draft:
-    at: datetime
-    to: str
-    kind: Kind
-    body: Body
-    incident: str | None = None
-    ref: str | None = None
-    severity: int = 0
-    channel: str | None = None  # None: the lowest-tier link that allows the kind
-    reason: str = ""
-    #: The obligation this draft is meant to meet; dropped if that is no longer open.
-    meets: str | None = None
-    #: Traffic Light Protocol marking (default AMBER: for the recipient's organisation).
-    tlp: Tlp = Tlp.AMBER
-
-
-class IncidentView(BaseModel):
-    """What one agency knows about one incident."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    severity: int = 0
-    summary: str = ""
-    indicators: tuple[str, ...] = ()
-    #: The other state in this matter (where traces point, or who raised it with us).
-    counterpart_state: str | None = None
-    raised_by_us: bool = False
-    closed: bool = False
-    #: Foreign channels on which we have already escalated or relayed this incident.
-    escalated: list[str] = Field(default_factory=list)
-    relayed: list[str] = Field(default_factory=list)
-    #: Domestic agencies we exchanged messages with about it.
-    partners: list[str] = Field(default_factory=list)
-    #: Foreign channels on which we closed the matter after our chain stood down.
-    closed_on: list[str] = Field(default_factory=list)
-
-
-class Notice(BaseModel):
-    """A pre-notification of an operation: one we received, or one of our own operations."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    message: str | None  # the PRE_NOTIFY's id (None: our operation, never announced)
-    agency: str  # who notified us / who runs the operation
-    channel: str | None
-    state: str  # the state the operation is visible in
-    operator_state: str
-    activity: str
-    incident: str | None = None
-    window_start: datetime
-    window_end: datetime
-
-    def covers(self, t: datetime) -> bool:
-        return self.window_start - NOTICE_SLACK_BEFORE <= t <= self.window_end + NOTICE_SLACK_AFTER
-
-
-#: An activity seen shortly before its announced window, or some hours after it ends (effects
-#: linger: sinkholed domains keep resolving to the sinkhole), is still read as the announced one.
-NOTICE_SLACK_BEFORE = timedelta(hours=1)
-NOTICE_SLACK_AFTER = timedelta(hours=24)
-
-
-class AutomatonState(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    policy: Policy
-    incidents: dict[str, IncidentView] = Field(default_factory=dict)
-    pending: list[str] = Field(default_factory=list)
-    notices: list[Notice] = Field(default_factory=list)
-    operations: list[Notice] = Field(default_factory=list)
 
 
 @dataclass
@@ -589,7 +516,7 @@ class Automaton:
         kind = ob.kinds[0]
         ref = repeat.id if repeat is not None else ob.trigger
         severity = self._view(ob.incident).severity if ob.incident else 0
-        body = self._answer_body(kind, ob.trigger_kind, now, at)
+        body = answer_body(kind, ob.trigger_kind, self.policy, now, at)
         again = repeat is not None and ob.status is Status.MET
         if not again:
             self.pending.add(ob.id)
@@ -609,48 +536,6 @@ class Automaton:
             )
         ]
 
-    def _answer_body(self, kind: Kind, trigger: Kind, received: datetime, at: datetime) -> Body:
-        disposition = self.policy.disposition
-        match kind:
-            case Kind.ACK:
-                return Ack(received_at=received)
-            case Kind.COMM_CHECK_REPLY:
-                return CommCheckReply(depth=self.policy.check_depth)
-            case Kind.ASSIST_REPLY:
-                accepted = disposition is not Disposition.DENYING
-                return AssistReply(
-                    accepted=accepted,
-                    actions=("sinkhole reported infrastructure",) if accepted else (),
-                    reason="" if accepted else "no grounds to act",
-                )
-            case Kind.CONSULT_REPLY:
-                accepted = disposition is not Disposition.DENYING
-                return ConsultReply(
-                    accepted=accepted,
-                    meeting_at=at + timedelta(hours=24) if accepted else None,
-                    reason="" if accepted else "consultations are not warranted",
-                )
-            case _:
-                return ProvideInfo(position=self._position(trigger), answers=self._answers_text())
-
-    def _position(self, trigger: Kind) -> Position:
-        match self.policy.disposition:
-            case Disposition.COOPERATIVE:
-                return Position.NOT_STATE_ACTOR
-            case Disposition.GUARDED:
-                return Position.INVESTIGATING if trigger is not Kind.WARNING else Position.ROUTINE
-            case Disposition.DENYING:
-                return Position.DENY
-
-    def _answers_text(self) -> tuple[str, ...]:
-        match self.policy.disposition:
-            case Disposition.COOPERATIVE:
-                return ("The infrastructure is privately operated; our CERT is taking it down.",)
-            case Disposition.GUARDED:
-                return ("The request has been passed to the competent authorities.",)
-            case Disposition.DENYING:
-                return ("The allegations are unfounded.",)
-
     def _customary_answer(self, env: Envelope, now: datetime) -> list[Draft]:
         """No agreed obligation, but states answer notes anyway — when they choose to."""
         if self.roster.agreement.rule(env.kind) is not None:
@@ -661,7 +546,7 @@ class Automaton:
         if self.roster.route(self.me, env.sender, kind) is None:
             return []
         at = now + self._draw(self.policy.answer_delay)
-        body = self._answer_body(kind, env.kind, now, at)
+        body = answer_body(kind, env.kind, self.policy, now, at)
         return [
             Draft(
                 at,
@@ -776,7 +661,7 @@ class Automaton:
             kind = kind or self.roster.channel(channel).escalation_kind
             if kind is None:
                 return []
-            return [self._compose(view, kind, agency, channel, at, now, reason=reason)]
+            return [compose(view, kind, agency, channel, at, now, reason=reason)]
         if counterpart is None:
             # We have no channel towards them: the matter goes further up, as it came.
             return self._refer_up(view, body.reason, at, note="passed up", relay=body.relay_kind)
@@ -787,7 +672,7 @@ class Automaton:
             kind = self._escalation_kind(channel)
             if kind is not None:
                 drafts.append(
-                    self._compose(
+                    compose(
                         view,
                         kind,
                         agency,
@@ -843,7 +728,7 @@ class Automaton:
                     )
                 ]
             kind = self._escalation_kind(channel)
-            return [self._compose(view, kind, mine, channel, at, now, reason=reason.value.lower())] if kind else []
+            return [compose(view, kind, mine, channel, at, now, reason=reason.value.lower())] if kind else []
         relay_agency = self.roster.relay_for(self.me, channel, state) or self.roster.superior(self.me)
         if relay_agency is None:
             return []
@@ -903,43 +788,4 @@ class Automaton:
 
     def _early_warning(self, view: IncidentView, agency: str, channel: str, at: datetime, now: datetime) -> Draft:
         view.escalated.append(channel)
-        return self._compose(view, Kind.EARLY_WARNING, agency, channel, at, now, reason="detected")
-
-    def _compose(
-        self, view: IncidentView, kind: Kind, to: str, channel: str, at: datetime, now: datetime, reason: str
-    ) -> Draft:
-        body: Body
-        match kind:
-            case Kind.EARLY_WARNING:
-                body = EarlyWarning(
-                    summary=view.summary or view.id,
-                    aware_at=now,
-                    suspected_malicious=True,
-                    cross_border=True,
-                    suspected_origin=view.counterpart_state,
-                    indicators=view.indicators,
-                )
-            case Kind.INCIDENT_UPDATE:
-                body = IncidentUpdate(
-                    severity=view.severity, impact=view.summary or view.id, indicators=view.indicators
-                )
-            case Kind.REQUEST_INFO:
-                body = RequestInfo(
-                    questions=(
-                        f"What does your side know of the activity behind {view.id}?",
-                        "Which measures have you taken against the infrastructure involved?",
-                    ),
-                    evidence=view.indicators,
-                    urgent=view.severity >= 4,
-                )
-            case Kind.CONSULT_REQUEST:
-                body = ConsultRequest(agenda=(f"Incident {view.id}: {view.summary}", "Measures to prevent escalation"))
-            case Kind.WARNING:
-                body = Warning(
-                    demand=f"Stop the activity behind {view.id} and its infrastructure now.",
-                    basis=view.summary or view.id,
-                )
-            case _:
-                body = IncidentUpdate(severity=view.severity, impact=view.summary or view.id)
-                kind = Kind.INCIDENT_UPDATE
-        return Draft(at, to, kind, body, view.id, severity=view.severity, channel=channel, reason=reason)
+        return compose(view, Kind.EARLY_WARNING, agency, channel, at, now, reason="detected")

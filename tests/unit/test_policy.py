@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from sim.drafts import AutomatonState, Draft
 from sim.messages import (
     Ack,
     Body,
@@ -23,7 +24,7 @@ from sim.messages import (
     StandDown,
     Warning,
 )
-from sim.policy import Automaton, AutomatonState, Draft
+from sim.policy import Automaton
 from sim.protocol import Engine, Escalate, Expectation, Fallback, Obligation, Status
 from sim.rng import stream
 from sim.roster import LinkKey, Roster

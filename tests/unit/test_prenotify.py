@@ -6,8 +6,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from sim.drafts import Draft
 from sim.messages import EarlyWarning, Goodwill, Kind, Position, PreNotify, ProvideInfo, StandDown
-from sim.policy import Automaton, Draft
+from sim.policy import Automaton
 from sim.protocol import Accepted
 from sim.scenario import Detect, Operation, Policy
 from tests.unit.factories import T0, envelope, hours, minutes, roster

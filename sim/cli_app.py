@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -16,6 +16,9 @@ from sim import logs
 from sim.errors import HotlineError, InputFileError, NotFound
 from sim.scenario import LoadedScenario, find_scenario, load_scenario
 from sim.transport import BrokerUrl
+
+if TYPE_CHECKING:
+    from sim.report import Report
 
 app = typer.Typer(
     name="hotline",
@@ -78,3 +81,14 @@ def emit(text: str, out: Path | None) -> None:
     except OSError as exc:
         die(EXIT_BAD_INPUT, f"error: {out}: {exc.strerror or exc}")
     err(f"wrote {out}")
+
+
+def report_of(journal: Path) -> Report:
+    """Read a journal and build its after-action report (raises JournalError on a damaged file)."""
+    from sim.journal import read_entries, read_header  # noqa: PLC0415 - only these commands read journals
+    from sim.outcome import fold  # noqa: PLC0415
+    from sim.report import build  # noqa: PLC0415
+
+    header = read_header(journal)
+    state, events = fold(header, read_entries(journal))
+    return build(header, state, events)

@@ -12,7 +12,19 @@ from typing import Annotated
 
 import typer
 
-from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, emit, err, load, parse_broker, say
+from sim.cli_app import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_RUNTIME,
+    app,
+    die,
+    emit,
+    err,
+    load,
+    parse_broker,
+    report_of,
+    say,
+)
 from sim.errors import HotlineError
 
 
@@ -70,7 +82,7 @@ def report(
 ) -> None:
     """The after-action report of a run, computed from its journal alone."""
     from sim.journal import JournalError  # noqa: PLC0415
-    from sim.report import build, render  # noqa: PLC0415
+    from sim.report import render  # noqa: PLC0415
 
     if fmt not in ("md", "html", "json"):
         die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use md, html or json")
@@ -78,7 +90,7 @@ def report(
     if not path.is_file():
         die(EXIT_BAD_INPUT, f"error: {path}: no such journal")
     try:
-        text = render(build(path), fmt)
+        text = render(report_of(path), fmt)
     except JournalError as exc:
         die(EXIT_BAD_INPUT, f"error: {exc}")
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from sim.agreement import load_agreement
-from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
+from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, report_of, say
 from sim.console import Timeline, delivery_line, ended_early_line, summary, verdict_lines
 from sim.director import Director, Mode, RunStats
 from sim.durations import format_duration
@@ -174,17 +174,24 @@ def _with_dashboard(
     return result
 
 
-def write_report(journal: Path) -> None:
-    """The after-action report goes next to the journal at the end of every run."""
+def write_report(journal: Path, formats: tuple[str, ...] = ("md", "html")) -> list[Path]:
+    """The after-action report goes next to the journal at the end of every run (``report.md``,
+    ``report.html``); returns the files written."""
     from sim.journal import JournalError  # noqa: PLC0415
-    from sim.report import write_reports  # noqa: PLC0415 - only when a run is over
+    from sim.report import render  # noqa: PLC0415 - only when a run is over
 
     try:
-        written = write_reports(journal)
+        report = report_of(journal)
     except JournalError as exc:
         err(f"warning: no after-action report: {exc}")
-        return
+        return []
+    written = []
+    for fmt in formats:
+        path = journal.parent / f"report.{fmt}"
+        path.write_text(render(report, fmt), encoding="utf-8")
+        written.append(path)
     say(f"report {', '.join(str(p) for p in written)}")
+    return written
 
 
 @app.command()

@@ -9,6 +9,7 @@ the run summary, expectation checks, the after-action report and the dashboard a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from sim.agreement import Agreement
 from sim.control import ClockState, Command, CommandResult, ExerciseStatus, InjectOrder, LinksState, Tally
 from sim.errors import MalformedMessage
-from sim.journal import Entry
+from sim.journal import Entry, JournalHeader
 from sim.ladder import Ladder, LevelChange
 from sim.links import Fate
 from sim.messages import Envelope, Kind, decode_envelope
@@ -261,6 +262,13 @@ class ExerciseState:
         if stats is None or stats.first_ack_at is None or stats.first_notice_at is None:
             return None
         return stats.first_ack_at - stats.first_notice_at
+
+
+def fold(header: JournalHeader, entries: Iterable[Entry]) -> tuple[ExerciseState, list[Event]]:
+    """A journal's entries folded into the exercise state, with its events in journal order."""
+    state = ExerciseState(header.scenario, header.agreement, header.exercise)
+    events = [event for entry in entries if (event := state.apply(entry)) is not None]
+    return state, events
 
 
 def _one_line(exc: Exception) -> str:

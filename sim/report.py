@@ -1,7 +1,7 @@
 """The after-action report, computed purely from a journal.
 
-:func:`build` folds the journal (its header carries the scenario and the agreement) into an
-:class:`sim.outcome.ExerciseState` and derives the HSEEP-style report: overview, key-event
+:func:`build` takes a journal folded by :func:`sim.outcome.fold` (its header carries the scenario
+and the agreement) and derives the HSEEP-style report: overview, key-event
 timeline, each incident's ladder with when and why each level was reached, metrics,
 objectives with evidence, and an improvement plan. Rendering lives in
 :mod:`sim.report_render` (Markdown, JSON) and :mod:`sim.report_html` (HTML with inline SVG).
@@ -14,12 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sim.control import InjectOrder, LinksState
 from sim.durations import format_duration, format_offset
 from sim.expect import Verdict, check
-from sim.journal import JournalHeader, read_entries, read_header
+from sim.journal import JournalHeader
 from sim.links import Fate
 from sim.messages import CommCheckReply, Kind
 from sim.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, ViolationObs
@@ -190,25 +189,8 @@ class Report:
 # -- building --------------------------------------------------------------------------------
 
 
-def fold(journal: Path) -> tuple[JournalHeader, ExerciseState, list[Event]]:
-    """Read a journal into the exercise state and its events, in journal order (raises
-    JournalError on a damaged file)."""
-    header = read_header(journal)
-    state = ExerciseState(header.scenario, header.agreement, header.exercise)
-    events: list[Event] = []
-    for entry in read_entries(journal):
-        event = state.apply(entry)
-        if event is not None:
-            events.append(event)
-    return header, state, events
-
-
-def build(journal: Path) -> Report:
-    header, state, events = fold(journal)
-    return build_from_state(header, state, events)
-
-
-def build_from_state(header: JournalHeader, state: ExerciseState, events: list[Event]) -> Report:
+def build(header: JournalHeader, state: ExerciseState, events: list[Event]) -> Report:
+    """The after-action report of a folded journal (:func:`sim.outcome.fold`)."""
     sc = state.scenario
     start, end = sc.start, sc.end
     verdicts = check(state)
@@ -629,15 +611,3 @@ def render(report: Report, fmt: str) -> str:
     if fmt not in renderers:
         raise ValueError(f"unknown report format {fmt!r} (use md, html or json)")
     return renderers[fmt](report)
-
-
-def write_reports(journal: Path, formats: tuple[str, ...] = ("md", "html")) -> list[Path]:
-    """Write the after-action report next to ``journal`` (``report.md``, ``report.html``);
-    returns the files written. Raises JournalError when the journal cannot be read."""
-    report = build(journal)
-    written = []
-    for fmt in formats:
-        path = journal.parent / f"report.{fmt}"
-        path.write_text(render(report, fmt), encoding="utf-8")
-        written.append(path)
-    return written

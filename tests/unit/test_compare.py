@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sim.compare import RunSummary, aggregate, markdown_table, rows, summarise, text_table, to_json
-from sim.report import fold
+from sim.journal import read_entries, read_header
+from sim.outcome import fold
 from sim.scenario import load_scenario
 from tests.unit.eval_journal import run_in_memory, write_journal
 from tests.unit.factories import SCENARIOS, agreement
@@ -80,7 +81,7 @@ def test_the_takedown_is_misread_without_a_notice(
     agreed = agreement(protocol)
     net = run_in_memory(loaded.scenario, agreed)
     journal = write_journal(net, loaded.scenario, agreed, tmp_path / "j.jsonl", seed=loaded.scenario.seed)
-    _, state, _ = fold(journal)
+    state, _ = fold(read_header(journal), read_entries(journal))
     summary = summarise(state, protocol, loaded.scenario.seed, expectations_ok=True)
     assert peak_at_least <= state.ladder.peak("TD-1")[0] <= peak_at_most
     assert summary.max_level == max(state.ladder.peak(i)[0] for i in state.incidents)

@@ -11,7 +11,8 @@ import pytest
 from sim.errors import InputFileError
 from sim.evaluate import ScenarioOutcome, collect, explain, outcome_lines, totals_line
 from sim.expect import Verdict, check
-from sim.report import fold
+from sim.journal import read_entries, read_header
+from sim.outcome import fold
 from sim.scenario import Expectation, load_scenario
 from tests.unit.eval_journal import journal_of
 from tests.unit.factories import SCENARIOS, scenario_data
@@ -73,7 +74,8 @@ def _state(tmp_path: Path, **overrides: Any) -> Any:
         ],
         **overrides,
     )
-    _, state, _ = fold(journal_of(data, tmp_path))
+    journal = journal_of(data, tmp_path)
+    state, _ = fold(read_header(journal), read_entries(journal))
     return state
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from sim.cli_app import report_of
+from sim.cli_run import write_report
 from sim.journal import JournalError
-from sim.report import Report, Step, build, render, write_reports
+from sim.report import Report, Step, render
 from sim.report_html import ladder_svg
 from sim.report_render import columns, ladder_chart, level_at, markdown
 from tests.unit.eval_journal import journal_of
@@ -82,7 +84,7 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(journal: Path) -> Report:
-    return build(journal)
+    return report_of(journal)
 
 
 def test_overview_names_scenario_protocol_seed_and_participants(report: Report) -> None:
@@ -177,7 +179,7 @@ def test_a_pre_notification_sent_too_late_is_a_protocol_violation(tmp_path: Path
         expect=[],
         objectives=[],
     )
-    report = build(journal_of(data, tmp_path))
+    report = report_of(journal_of(data, tmp_path))
     violations = [f for f in report.findings if f.kind == "protocol violation"]
     assert len(violations) == 1
     assert violations[0].agency == "aa-cert"
@@ -218,8 +220,8 @@ def test_unknown_format_is_refused(report: Report) -> None:
         render(report, "pdf")
 
 
-def test_write_reports_puts_md_and_html_next_to_the_journal(journal: Path) -> None:
-    written = write_reports(journal)
+def test_write_report_puts_md_and_html_next_to_the_journal(journal: Path) -> None:
+    written = write_report(journal)
     assert [p.name for p in written] == ["report.md", "report.html"]
     assert all(p.parent == journal.parent and p.stat().st_size > 0 for p in written)
 
@@ -228,7 +230,7 @@ def test_a_file_that_is_not_a_journal_is_an_error(tmp_path: Path) -> None:
     bad = tmp_path / "journal.jsonl"
     bad.write_text('{"hello": 1}\n')
     with pytest.raises(JournalError, match="not a Hotline journal"):
-        build(bad)
+        report_of(bad)
 
 
 def test_level_at_and_columns_take_the_highest_level_in_each_slice() -> None:
@@ -262,7 +264,7 @@ def test_communication_checks_show_depth_or_why_there_was_none(tmp_path: Path) -
             {"at": "+01:00", "message": {"from": "aa-nrrc", "to": "bb-nrrc", "kind": "COMM_CHECK"}},
         ],
     )
-    report = build(journal_of(data, tmp_path))
+    report = report_of(journal_of(data, tmp_path))
     rows = {c.recipient: c for c in report.checks}
     assert rows["bb-nrrc"].depth == "ACKNOWLEDGED"
     assert rows["bb-nrrc"].replied_after == timedelta(hours=1, minutes=15)  # 15 min on the NRRC link

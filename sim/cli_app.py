@@ -71,6 +71,18 @@ def parse_broker(url: str) -> BrokerUrl:
         die(EXIT_BAD_INPUT, f"error: {exc}")
 
 
+def with_password(url: BrokerUrl, username: str | None, password_file: Path | None) -> BrokerUrl:
+    """``url`` with the user name and the password read from ``password_file`` (never given on
+    the command line); unchanged without a password file."""
+    if password_file is None:
+        return url.with_credentials(username, None)
+    try:
+        password = password_file.read_text().strip()
+    except OSError as exc:
+        die(EXIT_BAD_INPUT, f"error: cannot read password file {password_file}: {exc.strerror}")
+    return url.with_credentials(username, password)
+
+
 def emit(text: str, out: Path | None) -> None:
     """A command's document: to stdout, or to ``out`` (then a note on stderr)."""
     if out is None:

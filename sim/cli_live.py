@@ -22,12 +22,11 @@ import typer
 from pydantic import ValidationError
 
 from sim.brokerconfig import DIRECTOR
-from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say
+from sim.cli_app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, say, with_password
 from sim.cli_run import RunPrinter, until_done, write_report
 from sim.clock import utc_stamp
 from sim.control import Command
 from sim.errors import HotlineError, InputFileError
-from sim.transport import BrokerUrl
 
 BrokerOpt = Annotated[str, typer.Option("--broker", help="The broker, mqtt://HOST:PORT.")]
 UserOpt = Annotated[str | None, typer.Option("--username", help="MQTT user name.")]
@@ -39,16 +38,6 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", help="Override the scenar
 ExerciseOpt = Annotated[
     str | None, typer.Option("--exercise", help="Exercise id (topic prefix); default: the scenario id.")
 ]
-
-
-def _credentials(url: BrokerUrl, username: str | None, password_file: Path | None) -> BrokerUrl:
-    password = None
-    if password_file is not None:
-        try:
-            password = password_file.read_text().strip()
-        except OSError as exc:
-            die(EXIT_BAD_INPUT, f"error: cannot read password file {password_file}: {exc.strerror}")
-    return url.with_credentials(username, password)
 
 
 def _serve(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -145,7 +134,7 @@ def director(
     from sim.roster import Roster  # noqa: PLC0415
 
     loaded = load(scenario, protocol)
-    url = _credentials(parse_broker(broker), username or (DIRECTOR if password_file else None), password_file)
+    url = with_password(parse_broker(broker), username or (DIRECTOR if password_file else None), password_file)
     sc = loaded.scenario
     the_seed = sc.seed if seed is None else seed
     ident = exercise or sc.id
@@ -198,7 +187,7 @@ def node(
     sc = loaded.scenario
     if agency not in {a.id for a in sc.agencies}:
         die(EXIT_BAD_INPUT, f"error: no agency {agency!r} in {sc.id} (it has: {', '.join(a.id for a in sc.agencies)})")
-    url = _credentials(parse_broker(broker), username or (agency if password_file else None), password_file)
+    url = with_password(parse_broker(broker), username or (agency if password_file else None), password_file)
     the_seed = sc.seed if seed is None else seed
     ident = exercise or sc.id
     the_node = AgencyNode(
@@ -237,7 +226,7 @@ def ctl(
     command = _build_command(action, value)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", client):
         die(EXIT_BAD_INPUT, f"error: --client {client!r}: lower-case letters, digits, - and _ only")
-    url = _credentials(parse_broker(broker), username or (client if password_file else None), password_file)
+    url = with_password(parse_broker(broker), username or (client if password_file else None), password_file)
     topics = Topics(exercise)
     answer: asyncio.Future[CommandResult] | None = None
     seen_status: list[str] = []

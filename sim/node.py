@@ -138,19 +138,19 @@ class AgencyNode:
 
     async def _goodbye(self) -> None:
         """A clean shutdown says so itself (the Will is for unclean ones)."""
-        self.transport.send(
-            self.topics.presence(self.agency),
-            presence_payload(self.agency, online=False, session=self.session),
-            retain=True,
-        )
+        self._announce(online=False, session=self.session)
         await self.transport.drain()
 
-    async def _on_connect(self, connection: int) -> None:
+    def _announce(self, *, online: bool, session: int) -> None:
+        """Retained presence, as the Will would say it when we are gone without a word."""
         self.transport.send(
             self.topics.presence(self.agency),
-            presence_payload(self.agency, online=True, session=self._session_base + connection),
+            presence_payload(self.agency, online=online, session=session),
             retain=True,
         )
+
+    async def _on_connect(self, connection: int) -> None:
+        self._announce(online=True, session=self._session_base + connection)
         self._save()
         self._report(force=True)
 
@@ -263,11 +263,7 @@ class AgencyNode:
             # journal must not depend on what an earlier run left in the state directory).
             self.core = self._fresh()
             self._session_base = 0
-            self.transport.send(
-                self.topics.presence(self.agency),
-                presence_payload(self.agency, online=True, session=self.session),
-                retain=True,
-            )
+            self._announce(online=True, session=self.session)
         self._saved = None
         self._set_time(self._sim_now or self.core.now or status.start)
         self._save()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli_app import EXIT_BAD_INPUT, EXIT_RUNTIME, app, die, parse_broker, say
+from sim.cli_app import EXIT_BAD_INPUT, EXIT_RUNTIME, app, die, parse_broker, say, with_password
 from sim.durations import parse_offset
 from sim.errors import HotlineError
 from sim.journal import JournalError, read_header
@@ -104,13 +104,7 @@ def dashboard(
     """Watch a running exercise and steer it: space pause, + - speed, i inject, E end."""
     from tui.app import run_live  # noqa: PLC0415 - Textual loads only when needed
 
-    url = parse_broker(broker)
-    if password_file is not None:
-        try:
-            secret = password_file.read_text().strip()
-        except OSError as exc:
-            die(EXIT_BAD_INPUT, f"error: cannot read password file {password_file}: {exc.strerror}")
-        url = url.with_credentials(username or client, secret)
+    url = with_password(parse_broker(broker), username or (client if password_file else None), password_file)
     if exercise is None and journal is None:
         die(EXIT_BAD_INPUT, "error: give --exercise ID (or --journal FILE of the running exercise)")
     if journal is not None:

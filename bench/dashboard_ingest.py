@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 async def raw_subscriber(port: int, count: int) -> dict[str, float]:
     import aiomqtt  # noqa: PLC0415 - each role imports only what it uses
 
-    from sim.transport import NODELAY  # noqa: PLC0415
+    from sim.runtime.transport import NODELAY  # noqa: PLC0415
 
     async with aiomqtt.Client("127.0.0.1", port, identifier="bench-raw", socket_options=NODELAY) as client:
         await client.subscribe(f"hotline/v1/{EXERCISE}/#", qos=1)
@@ -49,13 +49,13 @@ async def raw_subscriber(port: int, count: int) -> dict[str, float]:
 
 
 async def dashboard(port: int, count: int) -> dict[str, float]:
-    from sim.scenario import find_scenario, load_scenario  # noqa: PLC0415
-    from sim.transport import BrokerUrl  # noqa: PLC0415
+    from sim.runtime.transport import BrokerUrl, Connector  # noqa: PLC0415
+    from sim.scenario.load import find_scenario, load_scenario  # noqa: PLC0415
     from tui.app import DashboardApp  # noqa: PLC0415
     from tui.live import LiveFeed  # noqa: PLC0415
 
     loaded = load_scenario(find_scenario("election-interference"))
-    feed = LiveFeed(BrokerUrl("127.0.0.1", port), EXERCISE, "bench", loaded=loaded)
+    feed = LiveFeed(Connector(BrokerUrl("127.0.0.1", port)), EXERCISE, "bench", loaded=loaded)
     app = DashboardApp(feed=feed)
     marks: dict[str, float] = {}
     done = asyncio.Event()
@@ -168,7 +168,7 @@ async def orchestrate(count: int, runs: int) -> None:
     sys.path.insert(0, str(HERE))
     from dashboard_journal import write_journal  # noqa: PLC0415
 
-    from sim.broker import MosquittoBroker  # noqa: PLC0415
+    from sim.runtime.broker import MosquittoBroker  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="hotline-ingest-") as name:
         tmp = Path(name)

@@ -13,10 +13,10 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sim.control import ClockState
-from sim.journal import Entry, JournalHeader, versions
-from sim.links import Fate
-from sim.messages import (
+from sim.model.control import ClockState
+from sim.model.journal import Entry, JournalHeader
+from sim.model.links import Fate
+from sim.model.messages import (
     Ack,
     Body,
     EarlyWarning,
@@ -30,10 +30,11 @@ from sim.messages import (
     Warning,
     encode,
 )
-from sim.observations import LinkObs, ObligationObs, encode_obs
-from sim.protocol import Obligation, Status
-from sim.scenario import find_scenario, load_scenario
-from sim.topics import Topics
+from sim.model.obligations import Obligation, Status
+from sim.model.observations import LinkObs, ObligationObs, encode_obs
+from sim.model.topics import Topics
+from sim.runtime.journal import versions
+from sim.scenario.load import find_scenario, load_scenario
 
 EXERCISE = "bench-dashboard"
 PAIRS = (("us-cert", "ru-cert", "cert"), ("ru-cert", "us-cert", "cert"), ("us-nrrc", "ru-nrrc", "nrrc"))

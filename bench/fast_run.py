@@ -19,11 +19,11 @@ from pathlib import Path
 
 import aiomqtt
 
-from sim.broker import REPO_BROKER_CONF, EmbeddedBroker, MosquittoBroker
-from sim.exercise import run_fast
-from sim.logs import configure
-from sim.scenario import find_scenario, load_scenario
-from sim.transport import NODELAY, BrokerUrl
+from sim.runtime.broker import REPO_BROKER_CONF, EmbeddedBroker, MosquittoBroker
+from sim.runtime.exercise import run_fast
+from sim.runtime.logs import configure
+from sim.runtime.transport import NODELAY, BrokerUrl
+from sim.scenario.load import find_scenario, load_scenario
 
 
 async def ping_pong(url: BrokerUrl, rounds: int = 200) -> float:

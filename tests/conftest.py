@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.broker import EmbeddedBroker, MosquittoBroker
-from sim.transport import BrokerUrl
+from sim.runtime.broker import EmbeddedBroker, MosquittoBroker
+from sim.runtime.transport import BrokerUrl
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"

@@ -23,14 +23,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from sim.control import CommandResult
-from sim.durations import format_offset
-from sim.errors import HotlineError
-from sim.scenario import Inject, LoadedScenario
-from sim.transport import BrokerUrl
+from sim.model.control import CommandResult
+from sim.model.durations import format_offset
+from sim.model.errors import HotlineError
+from sim.model.scenario import Inject
+from sim.scenario.load import LoadedScenario
 from tui.commands import Action, CommandBook, describe, describe_result, pause_or_resume
 from tui.filters import FilterError, LogFilter
-from tui.live import LiveFeed
+from tui.live import LiveFeed, Wires
 from tui.messages import CommandAnswered
 from tui.model import DashboardModel
 from tui.panels import ModeInfo, agencies_text, envelope_text, header_text, links_text, obligations_text
@@ -301,7 +301,7 @@ class DashboardApp(App[Any]):
         return ModeInfo(
             "broker",
             mode,
-            str(feed.url),
+            feed.wires.label,
             connection="connected" if feed.connected else "connecting…",
             paused=paused,
         )
@@ -570,7 +570,7 @@ def run_replay(journal: Path, *, speed: float | None = None, at: datetime | None
 
 
 def run_live(
-    url: BrokerUrl,
+    wires: Wires,
     exercise: str | None,
     *,
     loaded: LoadedScenario | None = None,
@@ -590,9 +590,9 @@ def run_live(
     is then cancelled); re-raises its exception after the dashboard closed."""
     name = client or "facilitator"  # the ACL lets the facilitator account write ctl/cmd/facilitator
     if journal is not None:
-        feed = LiveFeed.from_journal(url, journal, name)
+        feed = LiveFeed.from_journal(wires, journal, name)
     elif exercise is not None:
-        feed = LiveFeed(url, exercise, name, loaded=loaded, scenario_path=scenario_path)
+        feed = LiveFeed(wires, exercise, name, loaded=loaded, scenario_path=scenario_path)
     else:
         raise ValueError("run_live needs an exercise id or a journal")
     app = DashboardApp(feed=feed, background=background, on_quit=on_quit, exit_after_paint=exit_after_paint_requested())

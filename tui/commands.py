@@ -1,5 +1,5 @@
-"""Facilitator commands (pure): building :class:`~sim.control.Command` payloads, keeping track
-of which are still waiting for the director's :class:`~sim.control.CommandResult`, and
+"""Facilitator commands (pure): building :class:`~sim.model.control.Command` payloads, keeping track
+of which are still waiting for the director's :class:`~sim.model.control.CommandResult`, and
 validating a live inject typed into the form before anything is sent."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.agreement import Agreement
-from sim.compose import body_from
-from sim.control import ClockState, Command, CommandResult
-from sim.errors import HotlineError
-from sim.messages import Body, Kind
-from sim.protocol import INCIDENT_KINDS
-from sim.roster import Roster
-from sim.scenario import Inject, Scenario, ScriptedMessage
+from sim.core.protocol import INCIDENT_KINDS
+from sim.core.roster import Roster
+from sim.model.agreement import Agreement
+from sim.model.compose import body_from
+from sim.model.control import ClockState, Command, CommandResult
+from sim.model.errors import HotlineError
+from sim.model.messages import Body, Kind
+from sim.model.scenario import Inject, Scenario, ScriptedMessage
 
 Action = Literal["pause", "resume", "speed", "inject", "end"]
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.errors import HotlineError
-from sim.messages import Envelope
+from sim.model.errors import HotlineError
+from sim.model.messages import Envelope
 
 FIELDS = ("incident", "agency", "from", "to", "kind", "channel", "fate")
 

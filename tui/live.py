@@ -8,27 +8,66 @@ A dashboard that only knows the exercise id learns the scenario from the retaine
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 from pydantic import ValidationError
 
-from sim.clock import monotonic, wall_now
-from sim.control import ClockState, Command, CommandResult, ExerciseStatus
-from sim.errors import HotlineError
-from sim.journal import read_entries, read_header
-from sim.scenario import LoadedScenario, find_scenario, load_scenario
-from sim.topics import Parsed, Topics
-from sim.transport import BrokerUrl, Transport
+from sim.evaluation.journalfile import read_entries, read_header
+from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus
+from sim.model.errors import HotlineError
+from sim.model.topics import Parsed, Topics
+from sim.scenario.load import LoadedScenario, find_scenario, load_scenario
 from tui.commands import encode_command
 from tui.model import DashboardModel
 
 log = structlog.get_logger("hotline.dashboard")
+
+
+Handler = Callable[[str, bytes, bool], Awaitable[None]]
+
+
+class Wire(Protocol):
+    """One connection to the exercise's broker, as the dashboard uses it. The composition root
+    (``sim.cli``) hands the dashboard a :class:`Wires` that opens them: the dashboard itself
+    knows nothing of MQTT clients (``sim.runtime.transport.Transport`` is one)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def run(self, handler: Handler, *, on_connect: Callable[[int], Awaitable[None]] | None = None) -> None: ...
+
+    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None: ...
+
+    async def wait_connected(self, timeout: float | None = None) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Wires(Protocol):
+    """Opens :class:`Wire` s to one broker."""
+
+    @property
+    def label(self) -> str:
+        """The broker as the header shows it (never with a password)."""
+        ...
+
+    def __call__(self, client_id: str, subscriptions: list[str]) -> Wire: ...
+
+
+def monotonic() -> float:
+    return time.monotonic()
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
 
 
 #: How long after catching up from a journal live copies of its lines are looked for.
@@ -52,7 +91,7 @@ class LiveStats:
 
 @dataclass
 class LiveFeed:
-    url: BrokerUrl
+    wires: Wires
     exercise: str
     client: str
     loaded: LoadedScenario | None = None
@@ -78,22 +117,20 @@ class LiveFeed:
     _announced: Path | None = None
 
     @classmethod
-    def from_journal(cls, url: BrokerUrl, journal: Path, client: str) -> LiveFeed:
+    def from_journal(cls, wires: Wires, journal: Path, client: str) -> LiveFeed:
         """Follow the exercise a journal records, starting from everything it holds so far."""
         header = read_header(journal)
         loaded = LoadedScenario(
             path=journal, scenario=header.scenario, agreement=header.agreement, sha256=header.scenario_sha256
         )
-        return cls(url, header.exercise, client, loaded=loaded, journal=journal)
+        return cls(wires, header.exercise, client, loaded=loaded, journal=journal)
 
     def __post_init__(self) -> None:
         self.topics = Topics(self.exercise)
-        self.transport = Transport(
-            self.url,
+        self.transport = self.wires(
             # unique per dashboard (two dashboards of one facilitator must not kick each other off)
-            client_id=f"hotline-{self.exercise}-{self.client}-{uuid.uuid4().hex[:6]}",
-            subscriptions=[self.topics.everything],
-            clean_session=True,
+            f"hotline-{self.exercise}-{self.client}-{uuid.uuid4().hex[:6]}",
+            [self.topics.everything],
         )
         if self.loaded is not None:
             self._start_model(self.loaded)

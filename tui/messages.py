@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from sim.control import CommandResult
+from sim.model.control import CommandResult
 
 
 class CommandAnswered(Message):

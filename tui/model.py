@@ -1,6 +1,6 @@
 """The dashboard's view model (pure): the exercise state folded from journal entries — fed by a
 journal file or live by the broker, the same way — plus what the screens ask that
-:class:`~sim.outcome.ExerciseState` does not index: each message's fate, the swimlanes of each
+:class:`~sim.evaluation.outcome.ExerciseState` does not index: each message's fate, the swimlanes of each
 incident, obligations and expectations by the message that triggered them, counts per agency."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sim.agreement import Agreement
-from sim.journal import Entry
-from sim.links import Fate as LinkFate
-from sim.messages import Envelope
-from sim.observations import ExpectationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
-from sim.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
-from sim.protocol import Obligation, Status
-from sim.scenario import Scenario
-from sim.topics import Parsed
+from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
+from sim.model.agreement import Agreement
+from sim.model.journal import Entry
+from sim.model.links import Fate as LinkFate
+from sim.model.messages import Envelope
+from sim.model.obligations import Obligation, Status
+from sim.model.observations import ExpectationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
+from sim.model.scenario import Scenario
+from sim.model.topics import Parsed
 
 #: Lane group of messages that belong to no incident (communication checks, goodwill).
 NO_INCIDENT = "(none)"

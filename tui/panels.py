@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
-from sim.durations import format_duration, format_offset
-from sim.outcome import MessageEvent
+from sim.evaluation.outcome import MessageEvent
+from sim.model.durations import format_duration, format_offset
 from tui.model import GLYPHS, DashboardModel, Fate, Pending, StateGroup
 
 LEVEL_STYLES = (

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.journal import Entry, JournalError, JournalHeader, read_header
+from sim.evaluation.journalfile import JournalError, read_header
+from sim.model.journal import Entry, JournalHeader
 from tui.model import DashboardModel
 from tui.playback import Playback, default_speed
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import aiomqtt
 
-from sim.exercise import RunResult, run_fast
-from sim.scenario import load_scenario
-from sim.topics import Topics
-from sim.transport import NODELAY, BrokerUrl
+from sim.model.topics import Topics
+from sim.runtime.exercise import RunResult, run_fast
+from sim.runtime.transport import NODELAY, BrokerUrl
+from sim.scenario.load import load_scenario
 
 
 async def run_scenario(

@@ -13,11 +13,11 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from sim.broker import MosquittoBroker
-from sim.brokerconfig import BrokerFiles, write_broker_files
-from sim.exercise import run_fast
-from sim.scenario import load_scenario
-from sim.transport import NODELAY, BrokerUrl
+from sim.runtime.broker import MosquittoBroker
+from sim.runtime.brokerconfig import BrokerFiles, write_broker_files
+from sim.runtime.exercise import run_fast
+from sim.runtime.transport import NODELAY, BrokerUrl
+from sim.scenario.load import load_scenario
 from tests.conftest import SCENARIOS
 from tests.integration.helpers import open_wire, run_scenario
 

@@ -15,13 +15,13 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from sim.control import ClockState, ExerciseStatus, RoundReport
-from sim.messages import EarlyWarning, Envelope, encode
-from sim.node import AgencyNode
-from sim.roster import Roster
-from sim.scenario import load_scenario
-from sim.topics import Topics
-from sim.transport import NODELAY, BrokerUrl
+from sim.core.roster import Roster
+from sim.model.control import ClockState, ExerciseStatus, RoundReport
+from sim.model.messages import EarlyWarning, Envelope, encode
+from sim.model.topics import Topics
+from sim.runtime.node import AgencyNode
+from sim.runtime.transport import NODELAY, BrokerUrl
+from sim.scenario.load import load_scenario
 from tests.conftest import TEST_SCENARIOS
 from tests.integration.helpers import Wire
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from sim.broker import MosquittoBroker
-from sim.transport import NODELAY
+from sim.runtime.broker import MosquittoBroker
+from sim.runtime.transport import NODELAY
 from tests.conftest import REPO, SCENARIOS, TEST_SCENARIOS
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.broker import EmbeddedBroker, MosquittoBroker
-from sim.transport import BrokerUrl
+from sim.runtime.broker import EmbeddedBroker, MosquittoBroker
+from sim.runtime.transport import BrokerUrl
 from tests.conftest import REPO, SCENARIOS
 from tests.integration.helpers import run_scenario
 

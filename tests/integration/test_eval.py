@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.evaluate import run_scenarios
-from sim.scenario import shipped_scenarios
-from sim.transport import BrokerUrl
+from sim.runtime.batch import run_scenarios
+from sim.runtime.transport import BrokerUrl
+from sim.scenario.load import shipped_scenarios
 from tests.conftest import SCENARIOS
 from tests.integration.helpers import run_scenario
 
@@ -42,7 +42,7 @@ async def test_every_shipped_scenario_passes_hotline_test(path: Path, amqtt_url:
 
 
 def test_the_library_has_seven_scenarios_each_24_to_96_hours_with_objectives() -> None:
-    from sim.scenario import load_scenario  # noqa: PLC0415
+    from sim.scenario.load import load_scenario  # noqa: PLC0415
 
     loaded = [load_scenario(p) for p in shipped_scenarios()]
     assert len(loaded) >= 7

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.transport import BrokerUrl
+from sim.runtime.transport import BrokerUrl
 from tests.conftest import TEST_SCENARIOS
 from tests.integration.helpers import messages, observations, run_scenario
 

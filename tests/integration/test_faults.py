@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from sim.broker import MosquittoBroker
-from sim.director import Director
-from sim.exercise import run_exercise
-from sim.node import AgencyNode, run_key
-from sim.roster import Roster
-from sim.scenario import load_scenario
+from sim.core.roster import Roster
+from sim.runtime.broker import MosquittoBroker
+from sim.runtime.director import Director
+from sim.runtime.exercise import run_exercise
+from sim.runtime.node import AgencyNode, run_key
+from sim.scenario.load import load_scenario
 from tests.conftest import REPO, TEST_SCENARIOS
 from tests.integration.helpers import Wire, entries, open_wire
 from tests.integration.procs import Proc

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.broker import EmbeddedBroker
-from sim.control import ClockState, ExerciseStatus
-from sim.messages import EarlyWarning, Envelope, encode
-from sim.node import AgencyNode
-from sim.roster import Roster
-from sim.scenario import LoadedScenario, load_scenario
+from sim.core.roster import Roster
+from sim.model.control import ClockState, ExerciseStatus
+from sim.model.messages import EarlyWarning, Envelope, encode
+from sim.runtime.broker import EmbeddedBroker
+from sim.runtime.node import AgencyNode
+from sim.scenario.load import LoadedScenario, load_scenario
 from tests.conftest import TEST_SCENARIOS
 from tests.integration.helpers import Wire, open_wire
 

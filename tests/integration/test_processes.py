@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.broker import free_port, wait_listening
-from sim.transport import BrokerUrl
+from sim.runtime.broker import free_port, wait_listening
+from sim.runtime.transport import BrokerUrl
 from tests.conftest import SCENARIOS
 from tests.integration.helpers import run_scenario
 from tests.integration.procs import Proc

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from sim.clock import RealtimeClock
-from sim.control import ClockState
-from sim.exercise import RunResult, run_exercise
-from sim.scenario import load_scenario
-from sim.transport import BrokerUrl
+from sim.model.control import ClockState
+from sim.runtime.clock import RealtimeClock
+from sim.runtime.exercise import RunResult, run_exercise
+from sim.runtime.transport import BrokerUrl
+from sim.scenario.load import load_scenario
 from tests.conftest import TEST_SCENARIOS
 from tests.integration.helpers import Wire, command, entries, open_wire
 

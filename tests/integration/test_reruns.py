@@ -12,17 +12,18 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from sim.broker import MosquittoBroker
-from sim.control import InjectOrder
-from sim.director import Director
-from sim.errors import HotlineError
-from sim.exercise import run_fast
-from sim.messages import EarlyWarning, Envelope, encode
-from sim.node import AgencyNode, run_key
-from sim.roster import Roster
-from sim.scenario import Detect, load_scenario
-from sim.topics import Topics
-from sim.transport import NODELAY, BrokerUrl
+from sim.core.roster import Roster
+from sim.model.control import InjectOrder
+from sim.model.errors import HotlineError
+from sim.model.messages import EarlyWarning, Envelope, encode
+from sim.model.scenario import Detect
+from sim.model.topics import Topics
+from sim.runtime.broker import MosquittoBroker
+from sim.runtime.director import Director
+from sim.runtime.exercise import run_fast
+from sim.runtime.node import AgencyNode, run_key
+from sim.runtime.transport import NODELAY, BrokerUrl
+from sim.scenario.load import load_scenario
 from tests.conftest import REPO, TEST_SCENARIOS
 from tests.integration.helpers import open_wire, run_scenario
 

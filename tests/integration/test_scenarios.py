@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import shipped_scenarios
-from sim.transport import BrokerUrl
+from sim.runtime.transport import BrokerUrl
+from sim.scenario.load import shipped_scenarios
 from tests.integration.helpers import run_scenario
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from sim.journal import read_entries, read_header
-from sim.outcome import ExerciseState
+from sim.evaluation.journalfile import read_entries, read_header
+from sim.evaluation.outcome import ExerciseState
 from tui.model import DashboardModel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sim.control import ClockState, Command, CommandResult
-from sim.messages import Kind
+from sim.model.control import ClockState, Command, CommandResult
+from sim.model.messages import Kind
 from tui.commands import (
     CommandBook,
     FreeMessage,

@@ -1,5 +1,5 @@
 """The dashboard on a real broker (embedded amqtt): it follows a fast exercise to the same
-final state as the director's journal, publishes facilitator commands as ``sim.control.Command``
+final state as the director's journal, publishes facilitator commands as ``sim.model.control.Command``
 on ``ctl/cmd/<client>``, and shows the ``CommandResult`` it gets back."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, TextArea
 
-from sim.clock import wall_now
-from sim.console import summary
-from sim.control import ClockState, Command, CommandResult, ExerciseStatus
-from sim.director import Director as RealDirector
-from sim.exercise import RunResult, run_exercise, run_fast
-from sim.messages import Kind
-from sim.scenario import LoadedScenario, load_scenario
-from sim.topics import Topics
-from sim.transport import BrokerUrl, Transport
+from sim.evaluation.console import summary
+from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus
+from sim.model.messages import Kind
+from sim.model.topics import Topics
+from sim.runtime.clock import wall_now
+from sim.runtime.director import Director as RealDirector
+from sim.runtime.exercise import RunResult, run_exercise, run_fast
+from sim.runtime.transport import BrokerUrl, Connector, Transport
+from sim.scenario.load import LoadedScenario, load_scenario
 from tui.app import DashboardApp
 from tui.live import LiveFeed
 from tui.widgets.inject import InjectScreen
@@ -87,7 +87,7 @@ def _status(app: DashboardApp) -> str:
 async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: BrokerUrl) -> None:
     loaded = _election()
     exercise = "dash-cmd"
-    feed = LiveFeed(amqtt_url, exercise, "dash-t", loaded=loaded)
+    feed = LiveFeed(Connector(amqtt_url), exercise, "dash-t", loaded=loaded)
     app = DashboardApp(feed=feed)
     async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
         sc = loaded.scenario
@@ -145,7 +145,7 @@ async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: Bro
 async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) -> None:
     loaded = _election()
     exercise = "dash-inject"
-    feed = LiveFeed(amqtt_url, exercise, "dash-i", loaded=loaded)
+    feed = LiveFeed(Connector(amqtt_url), exercise, "dash-i", loaded=loaded)
     app = DashboardApp(feed=feed)
     async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: feed.connected)
@@ -207,7 +207,7 @@ async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) ->
 async def test_the_live_dashboard_ends_where_the_journal_does(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
     loaded = _election()
     exercise = "dash-live"
-    feed = LiveFeed(amqtt_url, exercise, "dash-l", loaded=loaded)
+    feed = LiveFeed(Connector(amqtt_url), exercise, "dash-l", loaded=loaded)
     journal = tmp_path / "journal.jsonl"
 
     async def exercise_run() -> RunResult:
@@ -247,7 +247,7 @@ async def test_a_late_dashboard_catches_up_from_the_journal(amqtt_url: BrokerUrl
     loaded = _election()
     journal = tmp_path / "journal.jsonl"
     result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-late")
-    feed = LiveFeed.from_journal(amqtt_url, journal, "dash-late")
+    feed = LiveFeed.from_journal(Connector(amqtt_url), journal, "dash-late")
     assert feed.exercise == "dash-late"
     app = DashboardApp(feed=feed)
     async with app.run_test(size=SIZE) as pilot:
@@ -267,7 +267,7 @@ async def test_a_late_dashboard_finds_the_journal_the_director_announces(amqtt_u
     loaded = _election()
     journal = tmp_path / "journal.jsonl"
     result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-found")
-    feed = LiveFeed(amqtt_url, "dash-found", "dash-found")  # no scenario, no journal given
+    feed = LiveFeed(Connector(amqtt_url), "dash-found", "dash-found")  # no scenario, no journal given
     app = DashboardApp(feed=feed)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: feed.model is not None and feed.journal is not None, timeout=20)
@@ -283,7 +283,7 @@ async def test_a_reused_exercise_id_starts_the_dashboard_afresh() -> None:
     showed of the last one."""
     loaded = _election()
     sc = loaded.scenario
-    feed = LiveFeed(BrokerUrl("127.0.0.1", 1), "again", "again", loaded=loaded)
+    feed = LiveFeed(Connector(BrokerUrl("127.0.0.1", 1)), "again", "again", loaded=loaded)
     topics = feed.topics
 
     def status(state: str) -> bytes:
@@ -324,7 +324,7 @@ async def test_a_reused_exercise_id_starts_the_dashboard_afresh() -> None:
 async def test_quitting_the_dashboard_ends_the_exercise_properly(amqtt_url: BrokerUrl, tmp_path: Path) -> None:
     loaded = load_scenario(SCENARIOS.parent / "tests/integration/scenarios/drill.yaml")
     directors: list[RealDirector] = []
-    feed = LiveFeed(amqtt_url, "dash-quit", "facilitator", loaded=loaded)
+    feed = LiveFeed(Connector(amqtt_url), "dash-quit", "facilitator", loaded=loaded)
 
     async def realtime() -> RunResult:
         return await run_exercise(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sim.console import summary
-from sim.journal import read_entries, read_header
-from sim.protocol import Status
+from sim.evaluation.console import summary
+from sim.evaluation.journalfile import read_entries, read_header
+from sim.model.obligations import Status
 from tui.model import NO_INCIDENT, DashboardModel, Fate
 from tui.panels import countdown
 

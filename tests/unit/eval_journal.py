@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.agreement import Agreement
-from sim.journal import Entry, JournalHeader, JournalWriter
-from sim.roster import Roster
-from sim.scenario import Scenario
+from sim.core.roster import Roster
+from sim.model.agreement import Agreement
+from sim.model.journal import Entry, JournalHeader
+from sim.model.scenario import Scenario
+from sim.runtime.journal import JournalWriter
 from tests.unit.factories import EXERCISE, Network, agreement
 
 

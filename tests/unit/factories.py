@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.agreement import Agreement, load_agreement
-from sim.control import InjectOrder, LinksState
-from sim.directorcore import Timeline
-from sim.messages import (
+from sim.core.directorcore import Timeline
+from sim.core.nodecore import NodeCore
+from sim.core.protocol import Action, Engine
+from sim.core.roster import Roster
+from sim.model.agreement import Agreement
+from sim.model.control import InjectOrder, LinksState
+from sim.model.messages import (
     Ack,
     AssistReply,
     Body,
@@ -41,12 +44,10 @@ from sim.messages import (
     Warning,
     decode_envelope,
 )
-from sim.nodecore import NodeCore, Publish
-from sim.observations import OBSERVATION, Observation
-from sim.protocol import Action, Engine
-from sim.roster import Roster
-from sim.scenario import Policy, Scenario
-from sim.topics import Topics
+from sim.model.observations import OBSERVATION, Observation
+from sim.model.scenario import Policy, Scenario
+from sim.model.topics import Publish, Topics
+from sim.scenario.load import load_agreement
 
 T = TypeVar("T")
 

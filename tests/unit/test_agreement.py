@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.agreement import Agreement, find_agreement, load_agreement
-from sim.errors import InputFileError, NotFound
-from sim.messages import Kind
+from sim.model.agreement import Agreement
+from sim.model.messages import Kind
+from sim.scenario.errors import InputFileError, NotFound
+from sim.scenario.load import find_agreement, load_agreement
 
 from .factories import PROTOCOLS, SHIPPED_PROTOCOLS, agreement
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.compare import RunSummary, aggregate, markdown_table, rows, summarise, text_table, to_json
-from sim.journal import read_entries, read_header
-from sim.outcome import fold
-from sim.scenario import load_scenario
+from sim.evaluation.compare import RunSummary, aggregate, markdown_table, rows, summarise, text_table, to_json
+from sim.evaluation.journalfile import read_entries, read_header
+from sim.evaluation.outcome import fold
+from sim.scenario.load import load_scenario
 from tests.unit.eval_journal import run_in_memory, write_journal
 from tests.unit.factories import SCENARIOS, agreement
 

@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from sim.control import ClockState, InjectOrder, LinksState, RoundReport
-from sim.directorcore import Rounds, Timeline, clock_publish
-from sim.expect import check
-from sim.journal import Entry
-from sim.nodecore import Publish
-from sim.outcome import ExerciseState
-from sim.roster import Roster
-from sim.scenario import load_scenario
-from sim.topics import Topics
+from sim.core.directorcore import Rounds, Timeline, clock_publish
+from sim.core.roster import Roster
+from sim.evaluation.expect import check
+from sim.evaluation.outcome import ExerciseState
+from sim.model.control import ClockState, InjectOrder, LinksState, RoundReport
+from sim.model.journal import Entry
+from sim.model.topics import Publish, Topics
+from sim.scenario.load import load_scenario
 
 from .factories import ELECTION, EXERCISE, T0, Network, hours, minutes, roster, scenario
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from sim.durations import (
+from sim.model.durations import (
     Duration,
     Offset,
     format_duration,

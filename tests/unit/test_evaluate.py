@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
-from sim.errors import InputFileError
-from sim.evaluate import ScenarioOutcome, collect, explain, outcome_lines, totals_line
-from sim.expect import Verdict, check
-from sim.journal import read_entries, read_header
-from sim.outcome import fold
-from sim.scenario import Expectation, load_scenario
+from sim.evaluation.expect import Verdict, check
+from sim.evaluation.journalfile import read_entries, read_header
+from sim.evaluation.outcome import fold
+from sim.evaluation.suite import ScenarioOutcome, explain, outcome_lines, totals_line
+from sim.model.scenario import Expectation
+from sim.runtime.batch import collect
+from sim.scenario.errors import InputFileError
+from sim.scenario.load import load_scenario
 from tests.unit.eval_journal import journal_of
 from tests.unit.factories import SCENARIOS, scenario_data
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from sim.ladder import Ladder
-from sim.messages import Body, IncidentUpdate, Kind, Position, ProvideInfo
+from sim.core.ladder import Ladder
+from sim.model.messages import Body, IncidentUpdate, Kind, Position, ProvideInfo
 
 from .factories import INCIDENT, T0, agreement, envelope, hours
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from sim.links import Condition, Decision, Fate, LinkRow, LinkTable, decide
-from sim.rng import stream
-from sim.roster import LinkKey
-from sim.scenario import LinkFault
+from sim.core.linktable import Decision, LinkTable, decide
+from sim.core.rng import stream
+from sim.model.links import Condition, Fate, LinkKey, LinkRow
+from sim.model.scenario import LinkFault
 
 from .factories import minutes, roster
 

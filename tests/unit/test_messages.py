@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sim.errors import HotlineError, MalformedMessage
-from sim.messages import (
+from sim.model.errors import HotlineError, MalformedMessage
+from sim.model.messages import (
     WALK_BACK_POSITIONS,
     CommCheck,
     Envelope,

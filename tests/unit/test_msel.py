@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from sim.msel import COLUMNS, msel_csv, msel_rows
-from sim.scenario import load_scenario
+from sim.scenario.load import load_scenario
+from sim.scenario.msel import COLUMNS, msel_csv, msel_rows
 from tests.unit.factories import ELECTION, SCENARIOS
 
 

@@ -7,19 +7,12 @@ from datetime import datetime
 
 import pytest
 
-from sim.control import InjectOrder, LinksState
-from sim.links import Fate, LinkRow
-from sim.messages import (
-    Ack,
-    Envelope,
-    Kind,
-    ProtocolErrorBody,
-    RejectReason,
-    decode_envelope,
-    encode,
-)
-from sim.nodecore import NodeCore, Publish
-from sim.observations import (
+from sim.core.nodecore import NodeCore
+from sim.model.control import InjectOrder, LinksState
+from sim.model.links import Fate, LinkRow
+from sim.model.messages import Ack, Envelope, Kind, ProtocolErrorBody, RejectReason, decode_envelope, encode
+from sim.model.obligations import Status
+from sim.model.observations import (
     OBSERVATION,
     DuplicateObs,
     EscalationObs,
@@ -29,9 +22,8 @@ from sim.observations import (
     Observation,
     RejectedObs,
 )
-from sim.protocol import Status
-from sim.scenario import Detect, Policy, ScriptedMessage
-from sim.topics import Topics
+from sim.model.scenario import Detect, Policy, ScriptedMessage
+from sim.model.topics import Publish, Topics
 
 from .factories import EXERCISE, INCIDENT, T0, Network, envelope, hours, minutes, roster
 

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from sim.expect import Verdict, check
-from sim.journal import Entry
-from sim.links import Fate
-from sim.messages import Ack, CheckDepth, CommCheckReply, Envelope, Kind, RequestInfo, encode
-from sim.observations import LinkObs, ObligationObs, encode_obs
-from sim.outcome import CtlEvent, ExerciseState, MessageEvent, ObsEvent, OddEvent, PresenceEvent
-from sim.protocol import Obligation, Status
-from sim.scenario import Expectation, Scenario
-from sim.topics import Topics
+from sim.evaluation.expect import Verdict, check
+from sim.evaluation.outcome import CtlEvent, ExerciseState, MessageEvent, ObsEvent, OddEvent, PresenceEvent
+from sim.model.journal import Entry
+from sim.model.links import Fate
+from sim.model.messages import Ack, CheckDepth, CommCheckReply, Envelope, Kind, RequestInfo, encode
+from sim.model.obligations import Obligation, Status
+from sim.model.observations import LinkObs, ObligationObs, encode_obs
+from sim.model.scenario import Expectation, Scenario
+from sim.model.topics import Topics
 
 from .factories import EXERCISE, T0, agreement, envelope, hours, minutes, scenario
 

@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-from sim.drafts import AutomatonState, Draft
-from sim.messages import (
+from sim.core.automation.drafts import AutomatonState, Draft
+from sim.core.automation.policy import Automaton
+from sim.core.protocol import Engine, Escalate, Fallback
+from sim.core.rng import stream
+from sim.core.roster import Roster
+from sim.model.links import LinkKey
+from sim.model.messages import (
     Ack,
     Body,
     EarlyWarning,
@@ -24,11 +29,8 @@ from sim.messages import (
     StandDown,
     Warning,
 )
-from sim.policy import Automaton
-from sim.protocol import Engine, Escalate, Expectation, Fallback, Obligation, Status
-from sim.rng import stream
-from sim.roster import LinkKey, Roster
-from sim.scenario import Detect, Disposition, Policy
+from sim.model.obligations import Expectation, Obligation, Status
+from sim.model.scenario import Detect, Disposition, Policy
 
 from .factories import EXERCISE, INCIDENT, T0, envelope, hours, minutes, roster
 

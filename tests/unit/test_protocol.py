@@ -8,24 +8,21 @@ from typing import Any
 
 import pytest
 
-from sim.errors import LocalProtocolError
-from sim.messages import Ack, Envelope, Kind, Position, PreNotify, ProvideInfo, RejectReason, RequestInfo
-from sim.protocol import (
+from sim.core.protocol import (
     Accepted,
-    Book,
     Duplicate,
     Engine,
     Escalate,
-    Expectation,
     ExpectationChanged,
     Fallback,
-    Obligation,
     ObligationChanged,
     Rejected,
     Retry,
-    Status,
     Violation,
 )
+from sim.model.errors import LocalProtocolError
+from sim.model.messages import Ack, Envelope, Kind, Position, PreNotify, ProvideInfo, RejectReason, RequestInfo
+from sim.model.obligations import Book, Expectation, Obligation, Status
 
 from .factories import (
     EXERCISE,

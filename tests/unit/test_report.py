@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from sim.cli_app import report_of
-from sim.cli_run import write_report
-from sim.journal import JournalError
-from sim.report import Report, Step, render
-from sim.report_html import ladder_svg
-from sim.report_render import columns, ladder_chart, level_at, markdown
+from sim.cli.app import report_of
+from sim.cli.run import write_report
+from sim.evaluation.journalfile import JournalError
+from sim.evaluation.report.build import Report, Step, render
+from sim.evaluation.report.html import ladder_svg
+from sim.evaluation.report.markdown import columns, ladder_chart, level_at, markdown
 from tests.unit.eval_journal import journal_of
 from tests.unit.factories import T0, scenario_data
 

@@ -13,22 +13,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sim.errors import InputFileError, NotFound, SourceError
-from sim.roster import Roster
-from sim.scenario import (
-    Disposition,
-    Expectation,
-    FaultKind,
-    Inject,
-    Link,
-    LinkFault,
-    Policy,
-    Scenario,
-    find_scenario,
-    load_scenario,
-    shipped_scenarios,
-)
-from sim.yamlsrc import format_loc, load_yaml
+from sim.core.roster import Roster
+from sim.model.scenario import Disposition, Expectation, FaultKind, Inject, Link, LinkFault, Policy, Scenario
+from sim.scenario.errors import InputFileError, NotFound, SourceError
+from sim.scenario.load import find_scenario, load_scenario, shipped_scenarios
+from sim.scenario.yamlsrc import format_loc, load_yaml
 
 from .factories import ELECTION, scenario, scenario_data
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.scenario import shipped_scenarios
-from sim.schema import scenario_schema, schema_json
+from sim.scenario.load import shipped_scenarios
+from sim.scenario.schema import scenario_schema, schema_json
 
 SCHEMA = scenario_schema()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.topics import Parsed, Topics
+from sim.model.topics import Parsed, Topics
 
 T = Topics("ex-1")
 

@@ -10,9 +10,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from sim.agreement import Agreement
-from sim.messages import Kind
-from sim.scenario import Inject, Scenario
+from sim.model.agreement import Agreement
+from sim.model.messages import Kind
+from sim.model.scenario import Inject, Scenario
 from tui.commands import FreeMessage, InjectInvalid, body_template, inject_label, validate_free_message
 
 FREE = "free"

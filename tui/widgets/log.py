@@ -14,7 +14,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sim.outcome import MessageEvent
+from sim.evaluation.outcome import MessageEvent
 from tui.filters import LogFilter
 from tui.model import DashboardModel
 from tui.panels import log_header, log_row

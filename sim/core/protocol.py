@@ -1,0 +1,422 @@
+"""The agreed protocol as a pure state machine, in the style of h11.
+
+One :class:`Engine` per agency. Events go in (a message received, a message sent, a send
+refused by a down link, time advanced) and actions come out (accept or reject, obligation
+opened / met / missed, retry, escalate, fall back). It never sleeps, never reads a clock and
+never touches MQTT; its whole state is a :class:`Book` that serialises to JSON.
+
+Two sides of every answer rule are tracked:
+
+* the **owner** (the recipient) holds an :class:`Obligation`: answer by ``due_at``;
+* the **waiting** side (the sender) holds an :class:`Expectation`: if no answer has arrived by
+  ``check_at`` (the deadline plus the round trip on the link), retry as often as the
+  agreement says, then escalate to the channel's fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sim.core.roster import Roster
+from sim.model.agreement import Agreement, Rule
+from sim.model.errors import LocalProtocolError
+from sim.model.messages import Envelope, Kind, PreNotify, RejectReason, RequestInfo
+from sim.model.obligations import Book, Expectation, Obligation, Sent, Status
+
+#: Kinds that must name the incident they are about.
+INCIDENT_KINDS = frozenset(
+    {
+        Kind.EARLY_WARNING,
+        Kind.INCIDENT_UPDATE,
+        Kind.REQUEST_INFO,
+        Kind.PROVIDE_INFO,
+        Kind.REQUEST_ASSIST,
+        Kind.ASSIST_REPLY,
+        Kind.CONSULT_REQUEST,
+        Kind.WARNING,
+        Kind.STAND_DOWN,
+        Kind.REFERRAL,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    envelope: Envelope
+    #: The obligation this message repeats (a retry of something already received).
+    repeat_of: Obligation | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: RejectReason
+    detail: str
+    envelope: Envelope | None
+    #: Who gets a PROTOCOL_ERROR (None: nobody we can answer).
+    reply_to: str | None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    envelope: Envelope
+
+
+@dataclass(frozen=True)
+class ObligationChanged:
+    obligation: Obligation
+    status: Status
+
+
+@dataclass(frozen=True)
+class ExpectationChanged:
+    expectation: Expectation
+    status: Status
+    #: For MET after MISSED: the answer came, but late.
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send the trigger again (a new message with ``ref`` = the original)."""
+
+    expectation: Expectation
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Escalate:
+    """Retries are spent: take the matter to ``channel`` (None: the agreement has no higher)."""
+
+    expectation: Expectation
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The link refused the message: carry it on ``channel`` instead (None: no fallback)."""
+
+    envelope: Envelope
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class Violation:
+    envelope: Envelope
+    rule: str
+    detail: str
+
+
+Action = (
+    Accepted | Rejected | Duplicate | ObligationChanged | ExpectationChanged | Retry | Escalate | Fallback | Violation
+)
+
+
+class Engine:
+    def __init__(self, roster: Roster, me: str, exercise: str, book: Book | None = None) -> None:
+        self.roster = roster
+        self.agreement: Agreement = roster.agreement
+        self.me = me
+        self.exercise = exercise
+        self.book = book or Book()
+        self._answer_kinds = self.agreement.answer_kinds()
+
+    # inbound ------------------------------------------------------------------------------
+
+    def screen(self, env: Envelope, topic_sender: str) -> Rejected | None:
+        """Checks that need no sim time, made the moment a payload comes off the wire:
+        right exercise, right recipient, a known sender that matches the topic."""
+        return self._rejected(env, topic_sender, self._identity_problem(env, topic_sender))
+
+    def receive(self, env: Envelope, now: datetime, topic_sender: str) -> list[Action]:
+        """A message addressed to us arrived (``now`` is its simulated arrival)."""
+        problem = self._identity_problem(env, topic_sender) or self._protocol_problem(env)
+        rejected = self._rejected(env, topic_sender, problem)
+        if rejected is not None:
+            return [rejected]
+        if env.id in self.book.received:
+            return [Duplicate(env)]
+        self.book.received[env.id] = env.sender
+        actions: list[Action] = []
+        repeat = self._repeat_target(env)
+        actions.append(Accepted(env, repeat))
+        actions.extend(self._answers_expectation(env, now))
+        if env.kind is Kind.STAND_DOWN:
+            # They closed the matter: nothing is owed either way on it any more.
+            actions.extend(self._cancel_obligations(env.sender, env.incident, now))
+            actions.extend(self._cancel_expectations(env.sender, env.incident, now))
+        if repeat is None:
+            actions.extend(self._open_obligation(env, now))
+        return actions
+
+    def _rejected(self, env: Envelope, topic_sender: str, problem: tuple[RejectReason, str] | None) -> Rejected | None:
+        if problem is None:
+            return None
+        reason, detail = problem
+        reply = topic_sender if topic_sender in self.roster.agencies else None
+        if env.kind is Kind.PROTOCOL_ERROR:
+            reply = None  # never answer an error with an error
+        return Rejected(reason, detail, env, reply)
+
+    def _identity_problem(self, env: Envelope, topic_sender: str) -> tuple[RejectReason, str] | None:
+        if env.exercise != self.exercise:
+            return RejectReason.WRONG_EXERCISE, f"exercise {env.exercise!r}, not {self.exercise!r}"
+        if env.sender != topic_sender:
+            return (
+                RejectReason.SENDER_MISMATCH,
+                f"payload says sender {env.sender!r} but it was published as {topic_sender!r}",
+            )
+        if env.recipient != self.me:
+            return RejectReason.WRONG_RECIPIENT, f"addressed to {env.recipient!r}, not {self.me!r}"
+        if env.sender not in self.roster.agencies:
+            return RejectReason.UNKNOWN_SENDER, f"{env.sender!r} is not part of this exercise"
+        return None
+
+    def _protocol_problem(self, env: Envelope) -> tuple[RejectReason, str] | None:
+        """What the agreement says against a message between us and ``other`` — the same rules
+        whichever way it travels; only what its ``ref`` may name depends on the direction."""
+        inbound = env.recipient == self.me
+        other = env.sender if inbound else env.recipient
+        channel = self.agreement.channel(env.channel)
+        if channel is None:
+            return RejectReason.UNKNOWN_CHANNEL, f"{self.agreement.id} has no channel {env.channel!r}"
+        if not self.roster.has_link(env.channel, other, self.me):
+            return RejectReason.NO_LINK, f"no {env.channel} link between {other} and {self.me}"
+        if env.kind not in channel.kinds:
+            return (
+                RejectReason.KIND_NOT_ALLOWED,
+                f"{env.kind.value} may not travel on {env.channel} under {self.agreement.id}",
+            )
+        if env.kind in INCIDENT_KINDS and env.incident is None:
+            return RejectReason.MISSING_INCIDENT, f"{env.kind.value} must name its incident"
+        if env.kind in self._answer_kinds:
+            if env.ref is None:
+                return RejectReason.MISSING_REF, f"{env.kind.value} must name the message it answers (ref)"
+            if inbound:
+                sent = self.book.sent.get(env.ref)
+                if sent is None or sent.recipient != other:
+                    return RejectReason.UNKNOWN_REF, f"{env.ref!r} is not a message we sent to {other}"
+            elif self.book.received.get(env.ref) != other:
+                return RejectReason.UNKNOWN_REF, f"{env.ref!r} is not a message {other} sent us"
+        return None
+
+    def _repeat_target(self, env: Envelope) -> Obligation | None:
+        """A retry names its original in ``ref`` and has the same kind."""
+        if env.ref is None or env.kind in self._answer_kinds:
+            return None
+        for ob in self.book.obligations.values():
+            if (
+                ob.rule == "answer"
+                and ob.counterparty == env.sender
+                and ob.trigger_kind == env.kind
+                and ob.answers_to(env.ref)
+            ):
+                ob.aliases.append(env.id)
+                return ob
+        return None
+
+    def _answers_expectation(self, env: Envelope, now: datetime) -> list[Action]:
+        actions: list[Action] = []
+        for exp in self.book.expectations.values():
+            if exp.counterparty != env.sender or env.ref not in exp.sent_ids:
+                continue
+            if env.kind not in exp.kinds:
+                continue
+            if exp.status is Status.OPEN:
+                exp.status, exp.closed_at, exp.met_by = Status.MET, now, env.id
+                actions.append(ExpectationChanged(exp, Status.MET))
+            elif exp.status is Status.MISSED and exp.met_by is None:
+                exp.met_by = env.id
+                actions.append(ExpectationChanged(exp, Status.MET, late=True))
+        return actions
+
+    def _rule_for(self, env: Envelope) -> Rule | None:
+        """The agreement governs traffic between states; the domestic chain is not bound by it."""
+        channel = self.agreement.channel(env.channel)
+        if channel is None or channel.scope == "domestic":
+            return None
+        return self.agreement.rule(env.kind)
+
+    def _open_obligation(self, env: Envelope, now: datetime) -> list[Action]:
+        rule = self._rule_for(env)
+        if rule is None or rule.answer is None:
+            return []
+        urgent = isinstance(env.body, RequestInfo) and env.body.urgent
+        within = self.agreement.answer_deadline(env.kind, urgent=urgent)
+        assert within is not None
+        ob = Obligation(
+            id=f"{env.id}#answer",
+            rule="answer",
+            owner=self.me,
+            counterparty=env.sender,
+            incident=env.incident,
+            trigger=env.id,
+            trigger_kind=env.kind,
+            kinds=rule.answer.kinds,
+            channel=env.channel,
+            opened_at=now,
+            due_at=now + within,
+        )
+        self.book.obligations[ob.id] = ob
+        return [ObligationChanged(ob, Status.OPEN)]
+
+    def _cancel_obligations(self, party: str, incident: str | None, now: datetime) -> list[Action]:
+        actions: list[Action] = []
+        for ob in self.book.obligations.values():
+            if ob.status is Status.OPEN and ob.counterparty == party and ob.incident == incident:
+                ob.status, ob.closed_at = Status.CANCELLED, now
+                actions.append(ObligationChanged(ob, Status.CANCELLED))
+        return actions
+
+    # outbound -----------------------------------------------------------------------------
+
+    def check_send(self, env: Envelope) -> None:
+        """Raise :class:`LocalProtocolError` if the agreement does not allow this message."""
+        if env.sender != self.me:
+            raise LocalProtocolError(reason=RejectReason.SENDER_MISMATCH, detail=f"we are {self.me}")
+        if env.exercise != self.exercise:
+            raise LocalProtocolError(reason=RejectReason.WRONG_EXERCISE, detail=f"this is {self.exercise}")
+        problem = self._protocol_problem(env)
+        if problem is not None:
+            raise LocalProtocolError(reason=problem[0], detail=problem[1])
+
+    def sent(self, env: Envelope, now: datetime, round_trip: timedelta) -> list[Action]:
+        """The link layer took the message (delivered, duplicated or lost in transit)."""
+        self.book.sent[env.id] = Sent(
+            recipient=env.recipient, kind=env.kind, incident=env.incident, channel=env.channel
+        )
+        actions: list[Action] = []
+        for ob in self.book.obligations.values():
+            if ob.status is not Status.OPEN or ob.counterparty != env.recipient:
+                continue
+            if env.kind not in ob.kinds:
+                continue
+            if ob.answers_to(env.ref) or (ob.rule == "follow_up" and ob.incident == env.incident):
+                ob.status, ob.closed_at, ob.met_by = Status.MET, now, env.id
+                actions.append(ObligationChanged(ob, Status.MET))
+        if env.kind is Kind.STAND_DOWN:
+            actions.extend(self._cancel_expectations(env.recipient, env.incident, now))
+        retry_of = self._retry_of(env)
+        rule = self._rule_for(env)
+        if retry_of is not None:
+            retry_of.sent_ids.append(env.id)
+            return actions
+        if rule is not None and rule.answer is not None:
+            urgent = isinstance(env.body, RequestInfo) and env.body.urgent
+            within = self.agreement.answer_deadline(env.kind, urgent=urgent)
+            assert within is not None
+            exp = Expectation(
+                id=f"{env.id}#expect",
+                waiting=self.me,
+                counterparty=env.recipient,
+                incident=env.incident,
+                trigger=env.id,
+                trigger_kind=env.kind,
+                kinds=rule.answer.kinds,
+                channel=env.channel,
+                opened_at=now,
+                within=within,
+                round_trip=round_trip,
+                check_at=now + within + round_trip,
+                sent_ids=[env.id],
+            )
+            self.book.expectations[exp.id] = exp
+            actions.append(ExpectationChanged(exp, Status.OPEN))
+        if rule is not None and rule.follow_up is not None and env.incident is not None:
+            ob = Obligation(
+                id=f"{env.id}#follow_up",
+                rule="follow_up",
+                owner=self.me,
+                counterparty=env.recipient,
+                incident=env.incident,
+                trigger=env.id,
+                trigger_kind=env.kind,
+                kinds=rule.follow_up.kinds,
+                channel=env.channel,
+                opened_at=now,
+                due_at=now + rule.follow_up.within,
+            )
+            if not any(
+                o.rule == "follow_up"
+                and o.status is Status.OPEN
+                and o.counterparty == ob.counterparty
+                and o.incident == ob.incident
+                and o.trigger_kind == ob.trigger_kind
+                for o in self.book.obligations.values()
+            ):
+                self.book.obligations[ob.id] = ob
+                actions.append(ObligationChanged(ob, Status.OPEN))
+        if rule is not None and rule.min_lead is not None and isinstance(env.body, PreNotify):
+            lead = env.body.window_start - now
+            if lead < rule.min_lead:
+                actions.append(Violation(env, "min_lead", f"sent {lead} ahead; the agreement asks {rule.min_lead}"))
+        return actions
+
+    def _retry_of(self, env: Envelope) -> Expectation | None:
+        if env.ref is None:
+            return None
+        exp = self.book.expectations.get(f"{env.ref}#expect")
+        if exp and exp.trigger_kind == env.kind and exp.counterparty == env.recipient:
+            return exp
+        return None
+
+    def _cancel_expectations(self, party: str, incident: str | None, now: datetime) -> list[Action]:
+        actions: list[Action] = []
+        for exp in self.book.expectations.values():
+            if exp.status is Status.OPEN and exp.counterparty == party and exp.incident == incident:
+                exp.status, exp.closed_at = Status.CANCELLED, now
+                actions.append(ExpectationChanged(exp, Status.CANCELLED))
+        return actions
+
+    def refused(self, env: Envelope, now: datetime) -> list[Action]:
+        """The link is down: the message did not leave. A refused retry ends the waiting.
+        Answers and protocol errors are not carried on a fallback: their ``ref`` means nothing to
+        anyone but the original recipient."""
+        if env.kind in self._answer_kinds or env.kind is Kind.PROTOCOL_ERROR:
+            return []
+        channel = self.agreement.channel(env.channel)
+        fallback = channel.fallback if channel else None
+        exp = self._retry_of(env)
+        if exp is not None and exp.status is Status.OPEN:
+            exp.status, exp.closed_at = Status.MISSED, now
+            return [ExpectationChanged(exp, Status.MISSED), Escalate(exp, fallback)]
+        return [Fallback(env, fallback)]
+
+    # time ---------------------------------------------------------------------------------
+
+    def next_deadline(self) -> datetime | None:
+        times = [o.due_at for o in self.book.obligations.values() if o.status is Status.OPEN]
+        times += [e.check_at for e in self.book.expectations.values() if e.status is Status.OPEN]
+        return min(times, default=None)
+
+    def advance(self, now: datetime) -> list[Action]:
+        """Fire every deadline at or before ``now``, earliest first (ties by id)."""
+        due: list[tuple[datetime, str, Obligation | Expectation]] = []
+        due += [
+            (o.due_at, o.id, o) for o in self.book.obligations.values() if o.status is Status.OPEN and o.due_at <= now
+        ]
+        due += [
+            (e.check_at, e.id, e)
+            for e in self.book.expectations.values()
+            if e.status is Status.OPEN and e.check_at <= now
+        ]
+        actions: list[Action] = []
+        for when, _, item in sorted(due, key=lambda d: (d[0], d[1])):
+            if isinstance(item, Obligation):
+                item.status, item.closed_at = Status.MISSED, when
+                actions.append(ObligationChanged(item, Status.MISSED))
+                continue
+            rule = self.agreement.rule(item.trigger_kind)
+            on_missed = rule.on_missed if rule else None
+            if on_missed is not None and item.retries < on_missed.retry:
+                item.retries += 1
+                wait = on_missed.retry_within or item.within
+                item.check_at = when + wait + item.round_trip
+                actions.append(Retry(item, item.retries))
+                continue
+            item.status, item.closed_at = Status.MISSED, when
+            actions.append(ExpectationChanged(item, Status.MISSED))
+            if on_missed is not None and on_missed.then == "escalate":
+                channel = self.agreement.channel(item.channel)
+                actions.append(Escalate(item, channel.fallback if channel else None))
+        return actions

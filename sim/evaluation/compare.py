@@ -1,0 +1,164 @@
+"""``hotline compare``: would the agreement have helped?
+
+Runs one scenario under several protocols across N seeds in fast mode — each run in its own
+process with its own embedded broker, as many at once as there are CPUs — and sets the
+outcome distributions side by side. Summarising a run (:func:`summarise`) and aggregating
+runs (:func:`aggregate`) are pure and tested without a broker.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from sim.evaluation.outcome import ExerciseState
+from sim.evaluation.report.build import first_substantive_answer
+from sim.model.durations import format_duration
+from sim.model.links import Fate
+from sim.model.obligations import Status
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    protocol: str
+    seed: int
+    max_level: int
+    #: Seconds from the first notice to the first substantive answer (None: never answered).
+    first_answer_s: float | None
+    missed: int
+    lost: int
+    refused: int
+    messages: int
+    expectations_ok: bool
+
+
+@dataclass(frozen=True)
+class Distribution:
+    protocol: str
+    runs: int
+    p_level_4: float
+    median_max_level: float
+    levels: dict[int, int]
+    median_first_answer_s: float | None
+    answered_runs: int
+    median_missed: float
+    mean_missed: float
+    median_lost: float
+    total_lost: int
+    median_refused: float
+    expectations_held: int
+
+
+def summarise(state: ExerciseState, protocol: str, seed: int, *, expectations_ok: bool) -> RunSummary:
+    """One run's outcome, from its folded journal."""
+    peak = max((state.ladder.peak(i)[0] for i in state.incidents), default=0)
+    answer = first_substantive_answer(state)
+    return RunSummary(
+        protocol=protocol,
+        seed=seed,
+        max_level=peak,
+        first_answer_s=answer.total_seconds() if answer is not None else None,
+        missed=state.count(None, Status.MISSED),
+        lost=len(state.lost()),
+        refused=sum(1 for f in state.fates if f.fate is Fate.REFUSED),
+        messages=len({m.envelope.id for m in state.messages}),
+        expectations_ok=expectations_ok,
+    )
+
+
+def aggregate(runs: Iterable[RunSummary], protocols: list[str]) -> list[Distribution]:
+    """Per protocol, in the order given."""
+    by: dict[str, list[RunSummary]] = {p: [] for p in protocols}
+    for run in runs:
+        by.setdefault(run.protocol, []).append(run)
+    out = []
+    for protocol, items in by.items():
+        n = len(items)
+        answers = [r.first_answer_s for r in items if r.first_answer_s is not None]
+        out.append(
+            Distribution(
+                protocol=protocol,
+                runs=n,
+                p_level_4=sum(1 for r in items if r.max_level >= 4) / n if n else 0.0,
+                median_max_level=statistics.median(r.max_level for r in items) if n else 0.0,
+                levels=dict(sorted(Counter(r.max_level for r in items).items())),
+                median_first_answer_s=statistics.median(answers) if answers else None,
+                answered_runs=len(answers),
+                median_missed=statistics.median(r.missed for r in items) if n else 0.0,
+                mean_missed=statistics.fmean(r.missed for r in items) if n else 0.0,
+                median_lost=statistics.median(r.lost for r in items) if n else 0.0,
+                total_lost=sum(r.lost for r in items),
+                median_refused=statistics.median(r.refused for r in items) if n else 0.0,
+                expectations_held=sum(1 for r in items if r.expectations_ok),
+            )
+        )
+    return out
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if x != int(x) else str(int(x))
+
+
+def _seconds(s: float | None) -> str:
+    if s is None:
+        return "never"
+    from datetime import timedelta  # noqa: PLC0415
+
+    return format_duration(timedelta(seconds=round(s / 60) * 60))
+
+
+def _histogram(levels: dict[int, int]) -> str:
+    return " ".join(f"L{level}×{n}" for level, n in sorted(levels.items()))
+
+
+def rows(dists: list[Distribution]) -> list[list[str]]:
+    """The comparison as rows: a header of protocols, then one row per measure."""
+    table = [["", *(d.protocol for d in dists)]]
+    table.append(["runs (seeds)", *(str(d.runs) for d in dists)])
+    table.append(["P(level ≥ 4)", *(f"{d.p_level_4:.0%}" for d in dists)])
+    table.append(["median max level", *(_num(d.median_max_level) for d in dists)])
+    table.append(["runs peaking at each level", *(_histogram(d.levels) for d in dists)])
+    table.append(
+        [
+            "median time to first substantive answer",
+            *(f"{_seconds(d.median_first_answer_s)} ({d.answered_runs}/{d.runs} answered)" for d in dists),
+        ]
+    )
+    table.append(
+        ["missed obligations (median / mean)", *(f"{_num(d.median_missed)} / {d.mean_missed:.1f}" for d in dists)]
+    )
+    table.append(["lost messages (median / total)", *(f"{_num(d.median_lost)} / {d.total_lost}" for d in dists)])
+    table.append(["refused by a down link (median)", *(_num(d.median_refused) for d in dists)])
+    table.append(["scenario's expectations held", *(f"{d.expectations_held}/{d.runs}" for d in dists)])
+    return table
+
+
+def text_table(dists: list[Distribution]) -> str:
+    table = rows(dists)
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = []
+    for n, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(dists: list[Distribution]) -> str:
+    table = rows(dists)
+    lines = ["| " + " | ".join(table[0]) + " |", "|---" + "|---:" * (len(table[0]) - 1) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
+    return "\n".join(lines)
+
+
+def to_json(scenario: str, seeds: list[int], dists: list[Distribution], runs: list[RunSummary]) -> str:
+    data = {
+        "scenario": scenario,
+        "seeds": seeds,
+        "protocols": [asdict(d) for d in dists],
+        "runs": [asdict(r) for r in sorted(runs, key=lambda r: (r.protocol, r.seed))],
+    }
+    return json.dumps(data, indent=2) + "\n"

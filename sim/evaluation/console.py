@@ -1,0 +1,205 @@
+"""Plain-text rendering for the headless run: one line per protocol message (and per notable
+fault or missed deadline), and the summary table at the end. Pure: strings in, strings out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sim.evaluation.expect import Verdict
+from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
+from sim.model.control import CommandResult, InjectOrder, LinksState
+from sim.model.durations import format_duration, format_offset
+from sim.model.links import Fate, LinkRow
+from sim.model.obligations import Status
+from sim.model.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
+
+
+class Timeline:
+    """Turns folded journal events into timeline lines."""
+
+    def __init__(self, state: ExerciseState) -> None:
+        self.state = state
+        self.start = state.scenario.start
+        self._links: dict[str, LinkRow] = {}
+
+    def _link_changes(self, links: LinksState) -> str:
+        """What changed since the last link table (the first one: how many links there are)."""
+        rows = {f"{r.channel}:{r.a}~{r.b}": r for r in links.links}
+        before, self._links = self._links, rows
+        if not before:
+            down = [k for k, r in rows.items() if not r.up]
+            return f"{len(rows)} links" + (f", down: {', '.join(down)}" if down else ", all up")
+        changes = []
+        for key, row in rows.items():
+            old = before.get(key)
+            if old is None or old == row:
+                continue
+            parts = []
+            if old.up != row.up:
+                parts.append("UP" if row.up else "DOWN")
+            if old.latency != row.latency:
+                parts.append(f"latency {format_duration(old.latency)}→{format_duration(row.latency)}")
+            if old.loss != row.loss:
+                parts.append(f"loss {row.loss:.0%}")
+            if old.duplicate != row.duplicate:
+                parts.append(f"duplication {row.duplicate:.0%}")
+            changes.append(f"{key} {' '.join(parts)}")
+        return "; ".join(changes) or "unchanged"
+
+    def _when(self, t: datetime) -> str:
+        whole_minutes = timedelta(minutes=(t - self.start) // timedelta(minutes=1))  # realtime has seconds
+        return f"T{format_offset(whole_minutes):<7} {t:%m-%d %H:%M}"
+
+    def line(self, event: Event | None) -> str | None:
+        match event:
+            case MessageEvent(envelope=env, level=level, copy=copy):
+                lvl = f"L{level} {self.state.ladder.name(level)}" if level is not None else ""
+                mark = " (duplicate copy)" if copy > 1 else ""
+                up = (
+                    " ▲"
+                    if event.change and event.change.level > event.change.previous
+                    else (" ▼" if event.change else "")
+                )
+                return (
+                    f"{self._when(env.sent_at)}  {env.sender:>10} → {env.recipient:<10} "
+                    f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{mark}"
+                )
+            case ObsEvent(obs=LinkObs() as obs) if obs.fate is not Fate.DELIVERED:
+                sign = {"lost": "✗ lost    ", "refused": "✗ refused ", "duplicated": "≈ dup     "}[obs.fate.value]
+                return (
+                    f"{self._when(obs.at)}  {sign}{obs.agency} → {obs.recipient} {obs.channel} "
+                    f"{obs.kind.value} {obs.message}"
+                )
+            case ObsEvent(obs=ObligationObs(status=Status.MISSED) as obs):
+                ob = obs.obligation
+                return (
+                    f"{self._when(obs.at)}  ⏰ missed  {ob.owner} owed {'/'.join(k.value for k in ob.kinds)} "
+                    f"to {ob.counterparty} for {ob.trigger} (due T{format_offset(ob.due_at - self.start)})"
+                )
+            case ObsEvent(obs=RetryObs() as obs):
+                original = obs.expectation.split("#")[0]
+                return f"{self._when(obs.at)}  ↻ retry   {obs.agency} repeats {original} as {obs.message}"
+            case ObsEvent(obs=EscalationObs() as obs):
+                target = obs.channel or "nowhere (no fallback)"
+                why = {"no_answer": "no answer", "link_down": "link down", "no_route": "no direct link"}[obs.why]
+                return f"{self._when(obs.at)}  ⇪ escalate {obs.agency}: {why} on {obs.original} → {target}"
+            case ObsEvent(obs=BlockedObs() as obs):
+                return (
+                    f"{self._when(obs.at)}  ⊘ blocked  {obs.agency} could not send {obs.kind.value} to "
+                    f"{obs.recipient}: {obs.reason.value} ({obs.detail[:80]})"
+                )
+            case ObsEvent(obs=RejectedObs() as obs):
+                return (
+                    f"{self._when(obs.at)}  ⊘ rejected {obs.agency} refused a message from "
+                    f"{obs.published_as}: {obs.reason.value} ({obs.detail[:80]})"
+                )
+            case CtlEvent(what="result", detail=CommandResult() as result):
+                verdict = "accepted" if result.accepted else f"refused: {result.reason}"
+                return f"{self._when(result.at)}  ☞ {result.client} {result.action}: {verdict}"
+            case CtlEvent(what="inject", detail=InjectOrder() as order):
+                return (
+                    f"{self._when(order.at)}  ✎ inject  {order.id} for {_inject_target(order)}: {_inject_text(order)}"
+                )
+            case CtlEvent(what="links", detail=LinksState() as links):
+                return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
+        return None
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, row in enumerate(rows):
+        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def summary(state: ExerciseState) -> list[str]:
+    start = state.scenario.start
+    rows = [
+        [
+            "incident",
+            "max level",
+            "reached",
+            "obligations met/missed/open",
+            "first notice",
+            "first ACK after",
+            "lost",
+            "refused",
+        ]
+    ]
+    for incident, stats in state.incidents.items():
+        peak, when = state.ladder.peak(incident)
+        ack = state.time_to_first_ack(incident)
+        met = state.count(incident, Status.MET)
+        missed = state.count(incident, Status.MISSED)
+        still = state.count(incident, Status.OPEN)
+        rows.append(
+            [
+                incident,
+                f"{peak} {state.ladder.name(peak)}",
+                f"T{format_offset(when - start)}" if when else "-",
+                f"{met} / {missed} / {still}",
+                f"T{format_offset(stats.first_notice_at - start)}" if stats.first_notice_at else "-",
+                format_duration(ack) if ack is not None else "-",
+                str(stats.lost),
+                str(stats.refused),
+            ]
+        )
+    return _table(rows)
+
+
+def verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:
+    lines = []
+    for v in verdicts:
+        mark = "✓" if v.ok else "✗"
+        note = f" — {v.expectation.note}" if v.expectation.note else ""
+        lines.append(f"  {mark} {v.claim}: {v.found}{note}")
+    return lines
+
+
+def delivery_line(state: ExerciseState) -> str:
+    """The end-of-run tally: every protocol message sent was received, or which were not."""
+    tally = state.tally
+    if tally is None:
+        return "delivery: no final tally (the run did not finish cleanly)"
+    if not tally.missing and not tally.silent:
+        if tally.sent == 0:
+            return "delivery: no protocol message was sent"
+        return f"delivery: all {tally.sent} protocol messages sent were received"
+    parts = [f"{m.sender}→{m.recipient} {m.sent - m.received} of {m.sent}" for m in tally.missing]
+    text = f"delivery: {tally.sent - tally.received} of {tally.sent} messages sent were never received"
+    if parts:
+        text += f" ({', '.join(parts)})"
+    if tally.silent:
+        text += f"; no final count from {', '.join(tally.silent)}"
+    return text
+
+
+def _inject_target(order: InjectOrder) -> str:
+    if order.detect is not None:
+        return order.detect.agency
+    if order.message is not None:
+        return order.message.from_
+    return order.policy.agency if order.policy is not None else "?"
+
+
+def _inject_text(order: InjectOrder) -> str:
+    if order.note:
+        return order.note
+    if order.detect is not None:
+        return f"detects {order.detect.incident} (severity {order.detect.severity}): {order.detect.summary}"
+    if order.message is not None:
+        return f"sends {order.message.kind.value} to {order.message.to}"
+    if order.policy is not None:
+        return f"policy now {order.policy.set.model_dump(exclude_none=True, mode='json')}"
+    return ""
+
+
+def ended_early_line(state: ExerciseState) -> str | None:
+    status = state.status
+    if status is None or not status.ended_early:
+        return None
+    return f"ended early: {status.ended_early} (the expectations judge the exercise as far as it went)"

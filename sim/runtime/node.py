@@ -1,0 +1,351 @@
+"""AgencyNode: one agency on the broker — its own MQTT connection, its own client id, its
+own RNG — driving a :class:`~sim.core.nodecore.NodeCore` by the director's clock.
+
+* **Fast mode**: each retained ``ctl/clock`` value is a grant; the node handles what is due and
+  reports ``{round, next_due, sent, received}`` on ``ctl/ready/<agency>``.
+* **Realtime**: the node keeps a :class:`~sim.runtime.clock.RealtimeClock` set from ``ctl/clock`` (speed,
+  pause, anchor) and wakes itself when the next thing is due; a node that joins late agrees on
+  sim time because the clock state is retained.
+
+Presence is retained with a Will, and carries a session number that goes up with every
+connection (like Sparkplug's bdSeq): an observer tells a stale "offline" from a reconnect. With
+a state directory the node persists its whole protocol state after every change and, restarted
+after a crash, carries on where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+from pydantic import ValidationError
+
+from sim.core.nodecore import NodeCore, NodeState
+from sim.core.roster import Roster
+from sim.model.control import ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
+from sim.model.scenario import Policy
+from sim.model.topics import Publish, Topics
+from sim.runtime import statefile
+from sim.runtime.clock import RealtimeClock
+from sim.runtime.transport import BrokerUrl, Transport, Will
+
+log = structlog.get_logger("hotline.node")
+
+
+def presence_payload(agency: str, *, online: bool, session: int) -> bytes:
+    return json.dumps({"agency": agency, "online": online, "session": session}, separators=(",", ":")).encode()
+
+
+def run_key(exercise: str, scenario_sha: str, seed: int) -> str:
+    """Identifies one run of one exercise, to know whether a saved state belongs to it."""
+    return f"{exercise}:{scenario_sha[:16]}:{seed}"
+
+
+class AgencyNode:
+    def __init__(
+        self,
+        url: BrokerUrl,
+        roster: Roster,
+        agency: str,
+        exercise: str,
+        seed: int,
+        policy: Policy,
+        *,
+        run: str = "",
+        state_dir: Path | None = None,
+    ) -> None:
+        self.agency = agency
+        self.topics = Topics(exercise)
+        self.seed = seed
+        self._core_args = (roster, agency, exercise, seed, policy)
+        self.core = self._fresh()
+        self.state_path = statefile.state_path(state_dir, agency) if state_dir is not None else None
+        saved = statefile.load(self.state_path) if self.state_path is not None else None
+        #: A state file of this very run (``run`` = :func:`run_key`): resume it if the run is on.
+        self._saved = saved if saved is not None and saved.run == run else None
+        #: Presence sessions of earlier processes of this node (from the state file).
+        self._session_base = self._saved.session if self._saved is not None else 0
+        self.transport = Transport(
+            url,
+            client_id=f"hotline-{exercise}-{agency}",
+            subscriptions=[
+                self.topics.inbox(agency),
+                self.topics.clock,
+                self.topics.inject(agency),
+                self.topics.links,
+                self.topics.exercise_status,
+            ],
+            will=lambda n: Will(
+                self.topics.presence(agency), presence_payload(agency, online=False, session=self._session_base + n)
+            ),
+        )
+        self._run: str | None = run or None
+        self._mode: str | None = None
+        self._round = 0
+        self._grant: ClockState | None = None
+        self._clock: RealtimeClock | None = None
+        self._last_report: RoundReport | None = None
+        self._injects_seen: set[int] = set()
+        #: Set once this exercise's director says it is starting or running; retained state of
+        #: an earlier run under the same exercise id is ignored until then.
+        self._joined = False
+        self._sim_now: datetime | None = None
+        self._unjoined_clock: ClockState | None = None
+        self._early: list[tuple[str, bytes]] = []
+        self._early_injects: list[InjectOrder] = []
+        self._wake = asyncio.Event()
+        self.finished = asyncio.Event()
+        self.log = log.bind(agency=agency, exercise=exercise)
+
+    def _fresh(self) -> NodeCore:
+        return NodeCore(*self._core_args)
+
+    @property
+    def session(self) -> int:
+        return self._session_base + max(self.transport.connections, 1)
+
+    # -- life cycle -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve until the exercise ends (or the task is cancelled)."""
+        reader = asyncio.create_task(
+            # What the broker kept queued for this client id from an earlier run arrives before
+            # this run's status, and is dropped on joining a run that is only starting.
+            self.transport.run(self._on_message, on_connect=self._on_connect),
+            name=f"node-{self.agency}",
+        )
+        ticker = asyncio.create_task(self._realtime_loop(), name=f"tick-{self.agency}")
+        finished = asyncio.create_task(self.finished.wait())
+        try:
+            done, _ = await asyncio.wait({reader, finished}, return_when=asyncio.FIRST_COMPLETED)
+            if reader in done:
+                reader.result()  # re-raise a fatal connection error
+        finally:
+            ticker.cancel()
+            if self.transport.connected:
+                try:
+                    await asyncio.wait_for(self._goodbye(), 5)
+                except TimeoutError:
+                    self.log.warning("goodbye_timeout")
+            await self.transport.close()
+            reader.cancel()
+            finished.cancel()
+            await asyncio.gather(reader, finished, ticker, return_exceptions=True)
+
+    async def _goodbye(self) -> None:
+        """A clean shutdown says so itself (the Will is for unclean ones)."""
+        self._announce(online=False, session=self.session)
+        await self.transport.drain()
+
+    def _announce(self, *, online: bool, session: int) -> None:
+        """Retained presence, as the Will would say it when we are gone without a word."""
+        self.transport.send(
+            self.topics.presence(self.agency),
+            presence_payload(self.agency, online=online, session=session),
+            retain=True,
+        )
+
+    async def _on_connect(self, connection: int) -> None:
+        self._announce(online=True, session=self._session_base + connection)
+        self._save()
+        self._report(force=True)
+
+    def _send_all(self, outs: list[Publish]) -> None:
+        for out in outs:
+            self.transport.send(out.topic, out.payload, retain=out.retain)
+
+    def _report(self, *, force: bool = False, final: bool = False) -> None:
+        """Report, unless nothing but the round number changed: the director expects a report
+        only from agencies with something due, and knows the others' next due time already."""
+        report = self.core.report(self._round, final=final)
+        last = self._last_report
+        if not force and isinstance(last, RoundReport) and report.model_copy(update={"round": last.round}) == last:
+            return
+        self._last_report = report
+        self.transport.send(self.topics.ready(self.agency), report.model_dump_json().encode())
+
+    def _save(self) -> None:
+        if self.state_path is None or self._run is None or not self._joined:
+            return  # before joining, the saved state of a crashed process is still to be resumed
+        statefile.save(self.state_path, self.core.snapshot(self._run, self.session))
+
+    # -- incoming ---------------------------------------------------------------------------------
+
+    async def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        parsed = self.topics.parse(topic)
+        if parsed is None:
+            return
+        if retained and (parsed.area == "msg" or parsed.parts[:1] == ("inject",)):
+            # Protocol traffic is never retained: this is left over, or planted. Not for us.
+            self.log.warning("retained_message_ignored", topic=topic)
+            return
+        try:
+            if parsed.area == "msg":
+                self._inbound(topic, payload)
+                return
+            if parsed.area != "ctl" or not payload:
+                return
+            match parsed.parts:
+                case ("exercise",):
+                    self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
+                case ("inject", agency) if agency == self.agency:
+                    order = InjectOrder.model_validate_json(payload)
+                    if self._joined:
+                        self._take_inject(order)
+                    else:
+                        self._early_injects.append(order)  # which run it belongs to shows on joining
+                case ("links",):
+                    self.core.on_links(LinksState.model_validate_json(payload))
+                case ("clock",):
+                    clock = ClockState.model_validate_json(payload)
+                    if self._joined:
+                        self._on_clock(clock)
+                    else:
+                        self._unjoined_clock = clock  # retained; may be this run's (checked on joining)
+        except ValidationError as exc:
+            # The director and the ACL are trusted, but a bad control payload must not kill us.
+            self.log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
+
+    def _take_inject(self, order: InjectOrder) -> None:
+        if order.seq not in self._injects_seen:
+            self._injects_seen.add(order.seq)
+            self.core.on_inject(order)
+            self._save()
+        self._maybe_run_round()
+        self._wake.set()
+
+    def _inbound(self, topic: str, payload: bytes) -> None:
+        now = self._now()
+        if now is None:
+            self._early.append((topic, payload))  # no sim time yet: keep it, lose nothing
+            return
+        self._send_all(self.core.on_message(topic, payload, now))
+        self._save()
+        if self._mode != "realtime":
+            self._report()  # fast mode: the director counts what is still in flight
+        self._wake.set()
+
+    def _on_status(self, status: ExerciseStatus, *, retained: bool = False) -> None:
+        if status.status == "starting" and self._joined:
+            if not retained:  # (a retained one is the start we joined, delivered again on reconnect)
+                self._join(status)  # the exercise id is used again: a new run begins
+            return
+        if status.status in ("starting", "running"):
+            if not self._joined:
+                self._join(status)
+            return
+        if self._joined:  # ended or aborted: the last word is a final tally
+            self._report(force=True, final=True)
+            self.finished.set()
+
+    def _join(self, status: ExerciseStatus) -> None:
+        early_injects, self._early_injects = self._early_injects, []
+        if status.status == "starting":
+            # Nothing of a run that is only starting can have come before its start: what did is
+            # left over from an earlier one.
+            self._early.clear()
+            early_injects.clear()
+            if self._joined:
+                self._reset()
+        self._joined = True
+        self._run = run_key(status.exercise, status.sha256, status.seed)
+        saved = self._saved if self._saved is not None and self._saved.run == self._run else None
+        if status.status == "running" and saved is not None and saved.run == self._run:
+            self.core.restore(saved)
+            self._injects_seen = set(range(1, saved.injects + 1))
+            self.log.info("resumed", sim_now=str(saved.now), session=self.session)
+        elif saved is not None or self._session_base:
+            # The run is only starting: nothing to resume, and sessions count from 1 again (a
+            # journal must not depend on what an earlier run left in the state directory).
+            self.core = self._fresh()
+            self._session_base = 0
+            self._announce(online=True, session=self.session)
+        self._saved = None
+        self._set_time(self._sim_now or self.core.now or status.start)
+        self._save()
+        self._report(force=True)
+        for order in early_injects:  # sent while we were away (a resumed or late node)
+            self._take_inject(order)
+        clock, self._unjoined_clock = self._unjoined_clock, None
+        if clock is not None and status.status == "running":
+            self._on_clock(clock)  # a late joiner: the retained clock came before the status
+
+    def _reset(self) -> None:
+        """Forget the previous run entirely (a long-lived node seeing a new one start)."""
+        self.core = self._fresh()
+        self._round = 0
+        self._grant = None
+        self._mode = None
+        self._clock = None
+        self._sim_now = None
+        self._last_report = None
+        self._injects_seen = set()
+        self._saved = None
+
+    def _on_clock(self, state: ClockState) -> None:
+        self._mode = state.mode
+        if state.mode == "fast":
+            self._set_time(state.now)
+            if state.round > self._round:
+                self._grant = state
+                self._maybe_run_round()
+            return
+        if self._clock is None:
+            self._clock = RealtimeClock(state.now, state.speed or 1.0)
+        self._clock.adopt(state)
+        self._set_time(self._clock.now())
+        self._wake.set()
+
+    def _now(self) -> datetime | None:
+        if self._mode == "realtime" and self._clock is not None:
+            return self._clock.now()
+        return self._sim_now
+
+    def _set_time(self, now: datetime) -> None:
+        """Adopt the sim time; messages that came before any time was known are handled now."""
+        self._sim_now = now
+        early, self._early = self._early, []
+        for topic, payload in early:
+            self._inbound(topic, payload)
+
+    # -- fast mode --------------------------------------------------------------------------------
+
+    def _maybe_run_round(self) -> None:
+        grant = self._grant
+        if self._mode != "fast" or grant is None or grant.round <= self._round:
+            return
+        if self.core.injects < grant.injects.get(self.agency, 0):
+            return  # an inject of this round is still on its way
+        self._round = grant.round
+        due = self.core.next_due()
+        had_work = due is not None and due <= grant.now
+        outs = self.core.run_until(grant.now)
+        self._send_all(outs)
+        self._save()
+        self._report(force=had_work or bool(outs))
+
+    # -- realtime ---------------------------------------------------------------------------------
+
+    async def _realtime_loop(self) -> None:
+        """Wake when the next thing falls due in sim time (or anything changes), handle it."""
+        while True:
+            self._wake.clear()
+            clock = self._clock
+            due = self.core.next_due()
+            if self._mode != "realtime" or clock is None or due is None:
+                await self._wake.wait()
+                continue
+            wait = clock.wall_seconds_until(due)
+            if wait is None or wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                continue
+            self._send_all(self.core.run_until(clock.now(), late=True))
+            self._save()
+
+
+__all__ = ["AgencyNode", "NodeState", "presence_payload", "run_key"]

@@ -1,0 +1,148 @@
+"""``hotline msel``: the scenario's injects as an HSEEP-style Master Scenario Events List (pure).
+
+Columns: number, time (T+ and UTC), from, to, inject, expected action, objective. Where the
+author gave no ``expected:`` text, the expected action is derived from the inject and the
+agreement (what the recipient owes, by when).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sim.model.agreement import Agreement
+from sim.model.durations import format_duration, format_offset
+from sim.model.messages import Kind
+from sim.model.scenario import Inject, Scenario
+
+COLUMNS = ("number", "time", "utc", "from", "to", "inject", "expected action", "objective")
+
+
+@dataclass(frozen=True)
+class MselRow:
+    number: str
+    time: str
+    utc: str
+    sender: str
+    recipient: str
+    inject: str
+    expected: str
+    objective: str
+
+    def cells(self) -> list[str]:
+        return [
+            self.number,
+            self.time,
+            self.utc,
+            self.sender,
+            self.recipient,
+            self.inject,
+            self.expected,
+            self.objective,
+        ]
+
+
+def _objective(scenario: Scenario, inject: Inject) -> str:
+    if inject.objective is None:
+        return ""
+    text = next((o.text for o in scenario.objectives if o.id == inject.objective), "")
+    return f"{inject.objective}: {text}" if text else inject.objective
+
+
+def _derived(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) -> str:
+    if inject.detect is not None:
+        d = inject.detect
+        text = f"{d.agency} assesses {d.incident} (severity {d.severity})"
+        if (d.agency, d.incident) in known:
+            # New findings on an incident it already raised: an update, not a new warning.
+            return text + " and sends its counterpart an INCIDENT_UPDATE with the new findings"
+        known.add((d.agency, d.incident))
+        if d.suspected_origin:
+            due = agreement.answer_deadline(Kind.EARLY_WARNING, urgent=False)
+            ack = f"; ACK due within {format_duration(due)}" if due is not None else ""
+            text += f" and notifies its counterpart in {d.suspected_origin} (EARLY_WARNING{ack})"
+        if d.response is not None:
+            text += f"; announces its operation to {d.response.state} (PRE_NOTIFY)"
+        return text
+    if inject.message is not None:
+        m = inject.message
+        due = agreement.answer_deadline(m.kind, urgent=bool(m.body.get("urgent")))
+        rule = agreement.rule(m.kind)
+        if rule is not None and rule.answer is not None and due is not None:
+            owed = "/".join(k.value for k in rule.answer.kinds)
+            return f"{m.to} answers {owed} within {format_duration(due)}"
+        return f"{m.to} takes note (no answer is obligatory under {agreement.id})"
+    if inject.link is not None:
+        fallback = agreement.channel(inject.link.channel)
+        nxt = fallback.fallback if fallback is not None else None
+        if inject.link.fault.value in ("down", "loss"):
+            return "senders notice refused or unanswered messages" + (f" and move traffic to {nxt}" if nxt else "")
+        return "players notice the changed channel conditions"
+    if inject.policy is not None:
+        return f"{inject.policy.agency} acts on its changed instructions"
+    return ""
+
+
+def _parties(inject: Inject) -> tuple[str, str, str]:
+    if inject.detect is not None:
+        d = inject.detect
+        return "SimCell (detection)", d.agency, f"{d.incident}: {d.summary}"
+    if inject.message is not None:
+        m = inject.message
+        subject = f" on {m.incident}" if m.incident else ""
+        detail = next(
+            (str(v) for k, v in m.body.items() if k in ("demand", "action", "summary", "check", "impact")), ""
+        )
+        return m.from_, m.to, f"{m.kind.value}{subject}" + (f": {detail}" if detail else "")
+    if inject.link is not None:
+        link = inject.link
+        ends = " ~ ".join(link.between) if link.between else f"every {link.channel} link"
+        extra = f" {format_duration(link.latency)}" if link.latency else f" {link.rate:.0%}" if link.rate else ""
+        until = f" for {format_duration(link.for_)}" if link.for_ else ""
+        return "SimCell (network)", ends, f"{link.channel} link {link.fault.value}{extra}{until}"
+    if inject.policy is not None:
+        fields = ", ".join(
+            f"{k} {_plain(v)}" for k, v in inject.policy.set.model_dump(mode="json", exclude_none=True).items()
+        )
+        return "Controller", inject.policy.agency, f"instructions change: {fields}"
+    return "", "", ""
+
+
+def _plain(value: object) -> str:
+    """``['2h', '6h']`` → ``2h–6h``; scalars as they are."""
+    if isinstance(value, list) and len(value) == 2:
+        return f"{value[0]}–{value[1]}"
+    return str(value)
+
+
+def msel_rows(scenario: Scenario, agreement: Agreement) -> list[MselRow]:
+    order = sorted(enumerate(scenario.injects), key=lambda item: (item[1].at, item[0]))
+    rows = []
+    known: set[tuple[str, str]] = set()
+    for number, (_, inject) in enumerate(order, start=1):
+        sender, recipient, what = _parties(inject)
+        if inject.note:
+            what = f"{inject.note} — {what}"
+        rows.append(
+            MselRow(
+                number=inject.id or f"{number:03d}",
+                time="T" + format_offset(inject.at),
+                utc=f"{scenario.start + inject.at:%Y-%m-%d %H:%M}Z",
+                sender=sender,
+                recipient=recipient,
+                inject=what,
+                expected=inject.expected or _derived(inject, agreement, known),
+                objective=_objective(scenario, inject),
+            )
+        )
+    return rows
+
+
+def msel_csv(scenario: Scenario, agreement: Agreement) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in msel_rows(scenario, agreement):
+        writer.writerow(row.cells())
+    return buffer.getvalue()

@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from sim.model.control import CommandResult
 from sim.model.durations import format_offset
 from sim.model.errors import HotlineError
-from sim.model.scenario import Inject
+from sim.model.injects import Inject
 from sim.scenario.load import LoadedScenario
 from tui.commands import Action, CommandBook, describe, describe_result, pause_or_resume
 from tui.filters import FilterError, LogFilter

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Literal
 
 import yaml
@@ -18,8 +17,9 @@ from sim.model.agreement import Agreement
 from sim.model.compose import body_from
 from sim.model.control import ClockState, Command, CommandResult
 from sim.model.errors import HotlineError
+from sim.model.injects import Inject, ScriptedMessage, inject_with
 from sim.model.messages import Body, Kind
-from sim.model.scenario import Inject, Scenario, ScriptedMessage
+from sim.model.scenario import Scenario
 
 Action = Literal["pause", "resume", "speed", "inject", "end"]
 
@@ -75,20 +75,7 @@ def describe_result(result: CommandResult, command: Command | None) -> str:
 
 def inject_label(inject: Inject) -> str:
     head = f"{inject.id} " if inject.id else ""
-    if inject.detect is not None:
-        d = inject.detect
-        what = f"detect {d.agency} {d.incident} sev {d.severity}"
-    elif inject.message is not None:
-        m = inject.message
-        what = f"message {m.from_}→{m.to} {m.kind.value}" + (f" {m.incident}" if m.incident else "")
-    elif inject.link is not None:
-        lk = inject.link
-        ends = "~".join(lk.between) if lk.between else "all"
-        what = f"link {lk.channel} {ends} {lk.fault.value}"
-    elif inject.policy is not None:
-        what = f"policy {inject.policy.agency}"
-    else:
-        what = "?"
+    what = inject.action.label()
     note = f" — {inject.note}" if inject.note else ""
     return f"{head}{what}{note}"
 
@@ -194,7 +181,7 @@ def validate_free_message(scenario: Scenario, agreement: Agreement, form: FreeMe
     data.update({key: value for key, value in optional.items() if value is not None})
     try:
         message = ScriptedMessage.model_validate(data)
-        return Inject(at=timedelta(0), id=None, note=form.note.strip() or "live inject", message=message)
+        return inject_with(message, note=form.note.strip() or "live inject")
     except ValidationError as exc:
         raise InjectInvalid({_field_of(err["loc"]): [err["msg"]] for err in exc.errors()}) from exc
 

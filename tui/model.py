@@ -16,7 +16,7 @@ from sim.model.journal import Entry
 from sim.model.links import Fate as LinkFate
 from sim.model.messages import Envelope
 from sim.model.obligations import Obligation, Status
-from sim.model.observations import ExpectationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
+from sim.model.observations import AwaitingObs, LinkObs, ObligationObs, RejectedObs, RetryObs
 from sim.model.scenario import Scenario
 from sim.model.topics import Parsed
 
@@ -24,7 +24,7 @@ from sim.model.topics import Parsed
 NO_INCIDENT = "(none)"
 
 
-class Fate(enum.StrEnum):
+class DisplayFate(enum.StrEnum):
     """What became of a message, as the timeline and the log show it."""
 
     SENT = "sent"
@@ -35,15 +35,21 @@ class Fate(enum.StrEnum):
 
 
 #: One glyph per fate, distinguishable without colour.
-GLYPHS: dict[Fate, str] = {
-    Fate.SENT: "•",
-    Fate.ACKED: "✓",
-    Fate.OVERDUE: "!",
-    Fate.LOST: "✗",
-    Fate.REJECTED: "⊘",
+GLYPHS: dict[DisplayFate, str] = {
+    DisplayFate.SENT: "•",
+    DisplayFate.ACKED: "✓",
+    DisplayFate.OVERDUE: "!",
+    DisplayFate.LOST: "✗",
+    DisplayFate.REJECTED: "⊘",
 }
 #: When several messages share a column, the one most worth a look wins.
-URGENCY: dict[Fate, int] = {Fate.ACKED: 0, Fate.SENT: 1, Fate.OVERDUE: 2, Fate.LOST: 3, Fate.REJECTED: 4}
+URGENCY: dict[DisplayFate, int] = {
+    DisplayFate.ACKED: 0,
+    DisplayFate.SENT: 1,
+    DisplayFate.OVERDUE: 2,
+    DisplayFate.LOST: 3,
+    DisplayFate.REJECTED: 4,
+}
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ class DashboardModel:
             owed = self.owed.setdefault(group, {}).setdefault(ob.owner, [])
             if ob.id not in owed:
                 owed.append(ob.id)
-        elif isinstance(obs, ExpectationObs):
+        elif isinstance(obs, AwaitingObs):
             exp = obs.expectation
             for message in (exp.trigger, *exp.sent_ids):
                 self._expectation_of[message] = exp.id
@@ -172,29 +178,29 @@ class DashboardModel:
     def level_name(self, level: int) -> str:
         return self.state.ladder.name(level)
 
-    def fate(self, message_id: str, now: datetime | None = None) -> Fate:
+    def fate(self, message_id: str, now: datetime | None = None) -> DisplayFate:
         now = self.now if now is None else now
         if message_id in self._rejected:
-            return Fate.REJECTED
+            return DisplayFate.REJECTED
         if message_id in self._lost:
-            return Fate.LOST
+            return DisplayFate.LOST
         obligation = self.state.obligations.get(self._obligation_of.get(message_id, ""))
         if obligation is not None:
             if obligation.status is Status.MISSED:
-                return Fate.OVERDUE
+                return DisplayFate.OVERDUE
             if obligation.status is Status.OPEN and obligation.due_at < now:
-                return Fate.OVERDUE
+                return DisplayFate.OVERDUE
         expectation = self.state.expectations.get(self._expectation_of.get(message_id, ""))
         if expectation is not None:
             if expectation.status is Status.MISSED:
-                return Fate.OVERDUE
+                return DisplayFate.OVERDUE
             if expectation.status is Status.MET:
-                return Fate.ACKED
+                return DisplayFate.ACKED
         if obligation is not None and obligation.status is Status.MET:
-            return Fate.ACKED
+            return DisplayFate.ACKED
         if message_id in self._answered:
-            return Fate.ACKED
-        return Fate.SENT
+            return DisplayFate.ACKED
+        return DisplayFate.SENT
 
     def answered_by(self, message_id: str) -> str | None:
         return self._answered.get(message_id)

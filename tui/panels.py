@@ -12,7 +12,7 @@ from rich.text import Text
 
 from sim.evaluation.outcome import MessageEvent
 from sim.model.durations import format_duration, format_offset
-from tui.model import GLYPHS, DashboardModel, Fate, Pending, StateGroup
+from tui.model import GLYPHS, DashboardModel, DisplayFate, Pending, StateGroup
 
 LEVEL_STYLES = (
     "bold #d0d0d0 on #3a3a3a",
@@ -22,12 +22,12 @@ LEVEL_STYLES = (
     "bold #ffffff on #d70000",
     "bold #ffffff on #87005f",
 )
-FATE_STYLES: dict[Fate, str] = {
-    Fate.SENT: "bold #87d7ff",
-    Fate.ACKED: "bold #5fd75f",
-    Fate.OVERDUE: "bold #ffffff on #d70000",
-    Fate.LOST: "bold #ff5f5f",
-    Fate.REJECTED: "bold #ff87ff",
+FATE_STYLES: dict[DisplayFate, str] = {
+    DisplayFate.SENT: "bold #87d7ff",
+    DisplayFate.ACKED: "bold #5fd75f",
+    DisplayFate.OVERDUE: "bold #ffffff on #d70000",
+    DisplayFate.LOST: "bold #ff5f5f",
+    DisplayFate.REJECTED: "bold #ff87ff",
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from tui.model import GLYPHS, NO_INCIDENT, URGENCY, DashboardModel, Fate
+from tui.model import GLYPHS, NO_INCIDENT, URGENCY, DashboardModel, DisplayFate
 from tui.timeaxis import Window, ticks
 
 RowKind = Literal["axis", "band", "lane"]
@@ -138,8 +138,8 @@ def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, 
             past_due = window.column_start(span_col, width) >= ob.due_at
             grid.put(span_col, OBLIGATION_CHAR, "obl-late" if late and past_due else "obl-open")
         if late and due_col is not None and due_col <= last:
-            grid.put(due_col, GLYPHS[Fate.OVERDUE], "fate-overdue")
-    best: dict[int, Fate] = {}
+            grid.put(due_col, GLYPHS[DisplayFate.OVERDUE], "fate-overdue")
+    best: dict[int, DisplayFate] = {}
     for event in model.lane(incident, agency):
         col = window.column(event.envelope.sent_at, width)
         if col is None or event.envelope.sent_at > now:
@@ -169,6 +169,6 @@ def layout(model: DashboardModel, window: Window, width: int, now: datetime | No
 
 
 LEGEND = (
-    f"{GLYPHS[Fate.SENT]} sent  {GLYPHS[Fate.ACKED]} answered  {GLYPHS[Fate.OVERDUE]} overdue  "
-    f"{GLYPHS[Fate.LOST]} lost  {GLYPHS[Fate.REJECTED]} rejected  {OBLIGATION_CHAR} owed  {NOW_CHAR} now"
+    f"{GLYPHS[DisplayFate.SENT]} sent  {GLYPHS[DisplayFate.ACKED]} answered  {GLYPHS[DisplayFate.OVERDUE]} overdue  "
+    f"{GLYPHS[DisplayFate.LOST]} lost  {GLYPHS[DisplayFate.REJECTED]} rejected  {OBLIGATION_CHAR} owed  {NOW_CHAR} now"
 )

@@ -308,7 +308,7 @@ def _inject_from(path: Path, model: Any) -> dict[str, Any]:
 
 def _build_command(action: str, value: str | None) -> Command:
 
-    from sim.model.scenario import Inject  # noqa: PLC0415
+    from sim.model.injects import Inject  # noqa: PLC0415
 
     fields: dict[str, Any] = {"id": uuid.uuid4().hex[:12], "action": action}
     if action == "speed":

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from sim.cli.app import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_RUNTIME, app, die, err, load, parse_broker, report_of, say
-from sim.evaluation.console import Timeline, delivery_line, ended_early_line, summary, verdict_lines
+from sim.evaluation.console import TimelinePrinter, delivery_line, ended_early_line, summary, verdict_lines
 from sim.evaluation.expect import Verdict
 from sim.evaluation.outcome import Event, ExerciseState
 from sim.model.durations import format_duration
@@ -33,7 +33,7 @@ class RunPrinter:
 
     def __init__(self, *, quiet: bool = False) -> None:
         self.quiet = quiet
-        self._timeline: Timeline | None = None
+        self._timeline: TimelinePrinter | None = None
 
     def header(self, loaded: LoadedScenario, seed: int, mode: str, broker: str) -> None:
         sc = loaded.scenario
@@ -49,7 +49,7 @@ class RunPrinter:
         if self.quiet:
             return
         if self._timeline is None:
-            self._timeline = Timeline(state)
+            self._timeline = TimelinePrinter(state)
         line = self._timeline.line(event)
         if line:
             say(line)

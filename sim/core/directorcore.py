@@ -11,8 +11,9 @@ from typing import Any
 
 from sim.core.linktable import LinkTable
 from sim.core.roster import Roster
-from sim.model.control import ClockState, InjectOrder, LinksState, PairCount, RoundReport, Tally
-from sim.model.scenario import Inject, LinkFault, Scenario
+from sim.model.control import ClockState, DeliveryTally, LinksState, PairCount, RoundReport, order_for
+from sim.model.injects import Inject, LinkFault
+from sim.model.scenario import Scenario
 from sim.model.topics import Publish, Topics
 
 
@@ -30,7 +31,7 @@ class _Event:
     fault_id: int | None = field(compare=False, default=None)
 
 
-class Timeline:
+class Script:
     """Injects and link faults of a scenario, handed out as their sim time comes."""
 
     def __init__(self, scenario: Scenario, roster: Roster, topics: Topics) -> None:
@@ -73,38 +74,27 @@ class Timeline:
                 continue
             inject = event.inject
             assert inject is not None
-            if inject.link is not None:
-                fault_id = self.links.apply(inject.link)
-                links_changed = links_changed or bool(self.links.keys_for(inject.link))
-                if inject.link.for_ is not None and fault_id is not None:
-                    self._add(event.at + inject.link.for_, "revert", fault=inject.link, fault_id=fault_id)
+            action = inject.action
+            if isinstance(action, LinkFault):
+                fault_id = self.links.apply(action)
+                links_changed = links_changed or bool(self.links.keys_for(action))
+                if action.for_ is not None and fault_id is not None:
+                    self._add(event.at + action.for_, "revert", fault=action, fault_id=fault_id)
                 continue
-            agency = self._target(inject)
+            agency = action.target
             self.inject_counts[agency] += 1
-            order = InjectOrder(
+            order = order_for(
+                action,
                 seq=self.inject_counts[agency],
                 id=inject.id or f"inj-{event.order + 1}",
                 at=event.at,
                 note=inject.note,
-                detect=inject.detect,
-                message=inject.message,
-                policy=inject.policy,
             )
             out.append(Publish(self.topics.inject(agency), _dump(order)))
             touched.add(agency)
         if links_changed:
             out.insert(0, self.links_state(until))
         return out, touched
-
-    @staticmethod
-    def _target(inject: Inject) -> str:
-        if inject.detect is not None:
-            return inject.detect.agency
-        if inject.message is not None:
-            return inject.message.from_
-        if inject.policy is not None:
-            return inject.policy.agency
-        raise AssertionError("link injects have no single agency")
 
 
 @dataclass
@@ -162,7 +152,7 @@ def clock_publish(topics: Topics, state: ClockState) -> Publish:
     return Publish(topics.clock, _dump(state), retain=True)
 
 
-def tally(reports: dict[str, RoundReport], agencies: list[str], at: datetime) -> Tally:
+def tally(reports: dict[str, RoundReport], agencies: list[str], at: datetime) -> DeliveryTally:
     """Compare each sender's count of what it sent to each recipient with the recipient's count
     of what it received from that sender."""
     missing = []
@@ -175,4 +165,4 @@ def tally(reports: dict[str, RoundReport], agencies: list[str], at: datetime) ->
             if got < count:
                 missing.append(PairCount(sender=sender, recipient=recipient, sent=count, received=got))
     silent = tuple(a for a in agencies if a not in reports or not reports[a].final)
-    return Tally(at=at, sent=sent, received=received, missing=tuple(missing), silent=silent)
+    return DeliveryTally(at=at, sent=sent, received=received, missing=tuple(missing), silent=silent)

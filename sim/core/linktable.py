@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from sim.model.injects import FaultKind, LinkFault
 from sim.model.links import Condition, Fate, LinkKey, LinkRow
-from sim.model.scenario import FaultKind, LinkFault
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import heapq
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from pydantic import BaseModel
@@ -23,10 +23,10 @@ from sim.core.linktable import LinkTable, decide
 from sim.core.protocol import (
     Accepted,
     Action,
+    AwaitingChanged,
     Duplicate,
     Engine,
     Escalate,
-    ExpectationChanged,
     Fallback,
     ObligationChanged,
     Rejected,
@@ -36,16 +36,17 @@ from sim.core.protocol import (
 from sim.core.rng import stream
 from sim.core.roster import Roster
 from sim.model.compose import body_from
-from sim.model.control import InjectOrder, LinksState, RoundReport
+from sim.model.control import InjectOrder, LinksState, Order, RoundReport
 from sim.model.errors import LocalProtocolError, MalformedMessage
+from sim.model.injects import Detect, PolicyChange, ScriptedMessage
 from sim.model.links import Condition, Fate, LinkKey, LinkRow
 from sim.model.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, Tlp, decode_envelope, encode
 from sim.model.obligations import Book
 from sim.model.observations import (
+    AwaitingObs,
     BlockedObs,
     DuplicateObs,
     EscalationObs,
-    ExpectationObs,
     LinkObs,
     ObligationObs,
     RejectedObs,
@@ -53,7 +54,7 @@ from sim.model.observations import (
     ViolationObs,
     encode_obs,
 )
-from sim.model.scenario import Policy, ScriptedMessage
+from sim.model.policy import Policy
 from sim.model.topics import Publish, Topics
 
 log = structlog.get_logger("hotline.node")
@@ -198,8 +199,8 @@ class NodeCore:
             entry = _HeapEntry(at=at, cls=cls, key=key, order=order, counter=counter)
             if isinstance(item, _Inbound):
                 entry.inbound = item
-            elif isinstance(item, InjectOrder):
-                entry.inject = item
+            elif isinstance(item, Order):
+                entry.inject = cast("InjectOrder", item)
             else:
                 entry.draft = item
             heap.append(entry)
@@ -266,19 +267,20 @@ class NodeCore:
             env = item.envelope
             actions = self.engine.receive(env, t, item.topic_sender)
             self._handle(actions, t, topic=self.topics.msg(self.me, item.topic_sender))
-        elif isinstance(item, InjectOrder):
+        elif isinstance(item, Order):
             self._inject(item, t)
         elif isinstance(item, Draft) and self.auto.still_wanted(item, self.engine.book.obligations):
             self._send_draft(item, t)
 
-    def _inject(self, order: InjectOrder, t: datetime) -> None:
+    def _inject(self, order: Order, t: datetime) -> None:
         log.info("inject", id=order.id, note=order.note)
-        if order.detect is not None:
-            self._schedule(self.auto.detect(order.detect, t))
-        elif order.policy is not None:
-            self.auto.policy = order.policy.set.apply(self.auto.policy)
-        elif order.message is not None:
-            self._scripted(order.message, t)
+        match order.action:
+            case Detect() as detect:
+                self._schedule(self.auto.detect(detect, t))
+            case PolicyChange() as change:
+                self.auto.policy = change.set.apply(self.auto.policy)
+            case ScriptedMessage() as message:
+                self._scripted(message, t)
 
     def _scripted(self, msg: ScriptedMessage, t: datetime) -> None:
         ref = self._last_from.get((msg.to, msg.in_reply_to)) if msg.in_reply_to else None
@@ -314,8 +316,8 @@ class NodeCore:
                     self._obs(DuplicateObs(agency=self.me, at=t, message=env.id, sender=env.sender))
                 case ObligationChanged(obligation=ob, status=status):
                     self._obs(ObligationObs(agency=self.me, at=t, status=status, obligation=ob))
-                case ExpectationChanged(expectation=exp, status=status, late=late):
-                    self._obs(ExpectationObs(agency=self.me, at=t, status=status, late=late, expectation=exp))
+                case AwaitingChanged(expectation=exp, status=status, late=late):
+                    self._obs(AwaitingObs(agency=self.me, at=t, status=status, late=late, expectation=exp))
                 case Retry(expectation=exp, attempt=attempt):
                     self._retry(exp.trigger, exp.id, attempt, t)
                 case Escalate(expectation=exp, channel=channel):

@@ -8,7 +8,7 @@ never touches MQTT; its whole state is a :class:`Book` that serialises to JSON.
 Two sides of every answer rule are tracked:
 
 * the **owner** (the recipient) holds an :class:`Obligation`: answer by ``due_at``;
-* the **waiting** side (the sender) holds an :class:`Expectation`: if no answer has arrived by
+* the **waiting** side (the sender) holds an :class:`Awaiting`: if no answer has arrived by
   ``check_at`` (the deadline plus the round trip on the link), retry as often as the
   agreement says, then escalate to the channel's fallback.
 """
@@ -22,7 +22,7 @@ from sim.core.roster import Roster
 from sim.model.agreement import Agreement, Rule
 from sim.model.errors import LocalProtocolError
 from sim.model.messages import Envelope, Kind, PreNotify, RejectReason, RequestInfo
-from sim.model.obligations import Book, Expectation, Obligation, Sent, Status
+from sim.model.obligations import Awaiting, Book, Obligation, Sent, Status
 
 #: Kinds that must name the incident they are about.
 INCIDENT_KINDS = frozenset(
@@ -69,8 +69,8 @@ class ObligationChanged:
 
 
 @dataclass(frozen=True)
-class ExpectationChanged:
-    expectation: Expectation
+class AwaitingChanged:
+    expectation: Awaiting
     status: Status
     #: For MET after MISSED: the answer came, but late.
     late: bool = False
@@ -80,7 +80,7 @@ class ExpectationChanged:
 class Retry:
     """Send the trigger again (a new message with ``ref`` = the original)."""
 
-    expectation: Expectation
+    expectation: Awaiting
     attempt: int
 
 
@@ -88,7 +88,7 @@ class Retry:
 class Escalate:
     """Retries are spent: take the matter to ``channel`` (None: the agreement has no higher)."""
 
-    expectation: Expectation
+    expectation: Awaiting
     channel: str | None
 
 
@@ -107,9 +107,7 @@ class Violation:
     detail: str
 
 
-Action = (
-    Accepted | Rejected | Duplicate | ObligationChanged | ExpectationChanged | Retry | Escalate | Fallback | Violation
-)
+Action = Accepted | Rejected | Duplicate | ObligationChanged | AwaitingChanged | Retry | Escalate | Fallback | Violation
 
 
 class Engine:
@@ -224,10 +222,10 @@ class Engine:
                 continue
             if exp.status is Status.OPEN:
                 exp.status, exp.closed_at, exp.met_by = Status.MET, now, env.id
-                actions.append(ExpectationChanged(exp, Status.MET))
+                actions.append(AwaitingChanged(exp, Status.MET))
             elif exp.status is Status.MISSED and exp.met_by is None:
                 exp.met_by = env.id
-                actions.append(ExpectationChanged(exp, Status.MET, late=True))
+                actions.append(AwaitingChanged(exp, Status.MET, late=True))
         return actions
 
     def _rule_for(self, env: Envelope) -> Rule | None:
@@ -305,7 +303,7 @@ class Engine:
             urgent = isinstance(env.body, RequestInfo) and env.body.urgent
             within = self.agreement.answer_deadline(env.kind, urgent=urgent)
             assert within is not None
-            exp = Expectation(
+            exp = Awaiting(
                 id=f"{env.id}#expect",
                 waiting=self.me,
                 counterparty=env.recipient,
@@ -321,7 +319,7 @@ class Engine:
                 sent_ids=[env.id],
             )
             self.book.expectations[exp.id] = exp
-            actions.append(ExpectationChanged(exp, Status.OPEN))
+            actions.append(AwaitingChanged(exp, Status.OPEN))
         if rule is not None and rule.follow_up is not None and env.incident is not None:
             ob = Obligation(
                 id=f"{env.id}#follow_up",
@@ -352,7 +350,7 @@ class Engine:
                 actions.append(Violation(env, "min_lead", f"sent {lead} ahead; the agreement asks {rule.min_lead}"))
         return actions
 
-    def _retry_of(self, env: Envelope) -> Expectation | None:
+    def _retry_of(self, env: Envelope) -> Awaiting | None:
         if env.ref is None:
             return None
         exp = self.book.expectations.get(f"{env.ref}#expect")
@@ -365,7 +363,7 @@ class Engine:
         for exp in self.book.expectations.values():
             if exp.status is Status.OPEN and exp.counterparty == party and exp.incident == incident:
                 exp.status, exp.closed_at = Status.CANCELLED, now
-                actions.append(ExpectationChanged(exp, Status.CANCELLED))
+                actions.append(AwaitingChanged(exp, Status.CANCELLED))
         return actions
 
     def refused(self, env: Envelope, now: datetime) -> list[Action]:
@@ -379,7 +377,7 @@ class Engine:
         exp = self._retry_of(env)
         if exp is not None and exp.status is Status.OPEN:
             exp.status, exp.closed_at = Status.MISSED, now
-            return [ExpectationChanged(exp, Status.MISSED), Escalate(exp, fallback)]
+            return [AwaitingChanged(exp, Status.MISSED), Escalate(exp, fallback)]
         return [Fallback(env, fallback)]
 
     # time ---------------------------------------------------------------------------------
@@ -391,7 +389,7 @@ class Engine:
 
     def advance(self, now: datetime) -> list[Action]:
         """Fire every deadline at or before ``now``, earliest first (ties by id)."""
-        due: list[tuple[datetime, str, Obligation | Expectation]] = []
+        due: list[tuple[datetime, str, Obligation | Awaiting]] = []
         due += [
             (o.due_at, o.id, o) for o in self.book.obligations.values() if o.status is Status.OPEN and o.due_at <= now
         ]
@@ -415,7 +413,7 @@ class Engine:
                 actions.append(Retry(item, item.retries))
                 continue
             item.status, item.closed_at = Status.MISSED, when
-            actions.append(ExpectationChanged(item, Status.MISSED))
+            actions.append(AwaitingChanged(item, Status.MISSED))
             if on_missed is not None and on_missed.then == "escalate":
                 channel = self.agreement.channel(item.channel)
                 actions.append(Escalate(item, channel.fallback if channel else None))

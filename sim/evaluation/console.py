@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from sim.evaluation.expect import Verdict
 from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
-from sim.model.control import CommandResult, InjectOrder, LinksState
+from sim.model.control import CommandResult, LinksState, Order
 from sim.model.durations import format_duration, format_offset
 from sim.model.links import Fate, LinkRow
 from sim.model.obligations import Status
 from sim.model.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
 
 
-class Timeline:
+class TimelinePrinter:
     """Turns folded journal events into timeline lines."""
 
     def __init__(self, state: ExerciseState) -> None:
@@ -97,10 +97,9 @@ class Timeline:
             case CtlEvent(what="result", detail=CommandResult() as result):
                 verdict = "accepted" if result.accepted else f"refused: {result.reason}"
                 return f"{self._when(result.at)}  ☞ {result.client} {result.action}: {verdict}"
-            case CtlEvent(what="inject", detail=InjectOrder() as order):
-                return (
-                    f"{self._when(order.at)}  ✎ inject  {order.id} for {_inject_target(order)}: {_inject_text(order)}"
-                )
+            case CtlEvent(what="inject", detail=Order() as order):
+                what = order.note or order.action.describe()
+                return f"{self._when(order.at)}  ✎ inject  {order.id} for {order.action.target}: {what}"
             case CtlEvent(what="links", detail=LinksState() as links):
                 return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
         return None
@@ -176,26 +175,6 @@ def delivery_line(state: ExerciseState) -> str:
     if tally.silent:
         text += f"; no final count from {', '.join(tally.silent)}"
     return text
-
-
-def _inject_target(order: InjectOrder) -> str:
-    if order.detect is not None:
-        return order.detect.agency
-    if order.message is not None:
-        return order.message.from_
-    return order.policy.agency if order.policy is not None else "?"
-
-
-def _inject_text(order: InjectOrder) -> str:
-    if order.note:
-        return order.note
-    if order.detect is not None:
-        return f"detects {order.detect.incident} (severity {order.detect.severity}): {order.detect.summary}"
-    if order.message is not None:
-        return f"sends {order.message.kind.value} to {order.message.to}"
-    if order.policy is not None:
-        return f"policy now {order.policy.set.model_dump(exclude_none=True, mode='json')}"
-    return ""
 
 
 def ended_early_line(state: ExerciseState) -> str | None:

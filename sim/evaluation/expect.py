@@ -8,9 +8,7 @@ from typing import Any
 
 from sim.evaluation.outcome import ExerciseState
 from sim.model.durations import format_duration, format_offset
-from sim.model.messages import CommCheckReply, Envelope
-from sim.model.obligations import Obligation, Status
-from sim.model.scenario import (
+from sim.model.expectations import (
     Bounds,
     CheckDepthCount,
     Expectation,
@@ -22,6 +20,8 @@ from sim.model.scenario import (
     ObligationCount,
     ObligationsMet,
 )
+from sim.model.messages import CommCheckReply, Envelope
+from sim.model.obligations import Obligation, Status
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,23 @@ from pydantic import ValidationError
 
 from sim.core.ladder import Ladder, LevelChange
 from sim.model.agreement import Agreement
-from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus, InjectOrder, LinksState, Tally
+from sim.model.control import (
+    INJECT_ORDER,
+    ClockState,
+    Command,
+    CommandResult,
+    DeliveryTally,
+    ExerciseStatus,
+    InjectOrder,
+    LinksState,
+)
 from sim.model.errors import MalformedMessage
+from sim.model.injects import Detect
 from sim.model.journal import Entry, JournalHeader
 from sim.model.links import Fate
 from sim.model.messages import Envelope, Kind, decode_envelope
 from sim.model.obligations import Obligation, Status
-from sim.model.observations import OBSERVATION, ExpectationObs, LinkObs, ObligationObs, Observation, RejectedObs
+from sim.model.observations import OBSERVATION, AwaitingObs, LinkObs, ObligationObs, Observation, RejectedObs
 from sim.model.scenario import Scenario
 from sim.model.topics import Parsed, Topics
 
@@ -47,7 +57,7 @@ class ObsEvent:
 class CtlEvent:
     t: datetime
     what: str  # clock, links, inject, exercise, tally, cmd, result
-    detail: ClockState | LinksState | InjectOrder | ExerciseStatus | Tally | Command | CommandResult
+    detail: ClockState | LinksState | InjectOrder | ExerciseStatus | DeliveryTally | Command | CommandResult
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class ExerciseState:
     topics: Topics = field(init=False)
     messages: list[MessageEvent] = field(default_factory=list)
     obligations: dict[str, Obligation] = field(default_factory=dict)
-    expectations: dict[str, ExpectationObs] = field(default_factory=dict)
+    expectations: dict[str, AwaitingObs] = field(default_factory=dict)
     fates: list[LinkObs] = field(default_factory=list)
     rejections: list[RejectedObs] = field(default_factory=list)
     observations: list[ObsEvent] = field(default_factory=list)
@@ -102,7 +112,7 @@ class ExerciseState:
     clock: ClockState | None = None
     status: ExerciseStatus | None = None
     #: End-of-run delivery check (every agency's own count of sent and received messages).
-    tally: Tally | None = None
+    tally: DeliveryTally | None = None
     #: The director's answers to facilitator commands, in order.
     commands: list[CommandResult] = field(default_factory=list)
     odd: list[OddEvent] = field(default_factory=list)
@@ -186,7 +196,7 @@ class ExerciseState:
         obs = OBSERVATION.validate_json(raw)
         if isinstance(obs, ObligationObs):
             self.obligations[obs.obligation.id] = obs.obligation
-        elif isinstance(obs, ExpectationObs):
+        elif isinstance(obs, AwaitingObs):
             self.expectations[obs.expectation.id] = obs
         elif isinstance(obs, LinkObs):
             self.fates.append(obs)
@@ -221,7 +231,7 @@ class ExerciseState:
                 self.status = ExerciseStatus.model_validate_json(raw)
                 return CtlEvent(t, "exercise", self.status)
             case ("tally",):
-                self.tally = Tally.model_validate_json(raw)
+                self.tally = DeliveryTally.model_validate_json(raw)
                 return CtlEvent(t, "tally", self.tally)
             case ("cmd", _):
                 command = Command.model_validate_json(raw)
@@ -231,11 +241,11 @@ class ExerciseState:
                 self.commands.append(result)
                 return CtlEvent(t, "result", result)
             case ("inject", _):
-                order = InjectOrder.model_validate_json(raw)
-                if order.detect is not None:
-                    stats = self._incident(order.detect.incident)
+                order = INJECT_ORDER.validate_json(raw)
+                if isinstance(order.action, Detect):
+                    stats = self._incident(order.action.incident)
                     stats.detected_at = stats.detected_at or order.at
-                    stats.detected_by = stats.detected_by or order.detect.agency
+                    stats.detected_by = stats.detected_by or order.action.agency
                 return CtlEvent(t, "inject", order)
         return None
 

@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from sim.model.messages import Body, Kind
-from sim.model.scenario_types import ScriptedLike
 
 _BODY: TypeAdapter[Body] = TypeAdapter(Body)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -30,7 +29,3 @@ def body_from(kind: Kind, fields: dict[str, Any], *, now: datetime = _EPOCH) -> 
         data.setdefault("suspected_malicious", True)
         data.setdefault("cross_border", True)
     return _BODY.validate_python({"kind": kind.value, **data})
-
-
-def scripted_body(msg: ScriptedLike, *, now: datetime = _EPOCH) -> Body:
-    return body_from(msg.kind, msg.body, now=now)

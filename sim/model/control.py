@@ -4,13 +4,13 @@ link conditions."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
+from sim.model.injects import AgencyAction, Detect, Inject, PolicyChange, ScriptedMessage
 from sim.model.links import LinkRow
 from sim.model.messages import Ident, UtcDatetime
-from sim.model.scenario import Detect, Inject, PolicyChange, ScriptedMessage
 
 
 class _Ctl(BaseModel):
@@ -53,16 +53,70 @@ class ExerciseStatus(_Ctl):
     ended_early: str | None = None
 
 
-class InjectOrder(_Ctl):
-    """One inject for one agency, on ``ctl/inject/<agency>``."""
+class Order(_Ctl):
+    """One inject for one agency, on ``ctl/inject/<agency>``: the base of the :data:`InjectOrder`
+    members (test ``isinstance(x, Order)``; parse with :data:`INJECT_ORDER`)."""
 
     seq: int
     id: str
     at: UtcDatetime
     note: str = ""
-    detect: Detect | None = None
-    message: ScriptedMessage | None = None
-    policy: PolicyChange | None = None
+
+    @property
+    def action(self) -> AgencyAction:
+        raise NotImplementedError
+
+
+class DetectOrder(Order):
+    detect: Detect
+
+    @property
+    def action(self) -> Detect:
+        return self.detect
+
+
+class MessageOrder(Order):
+    message: ScriptedMessage
+
+    @property
+    def action(self) -> ScriptedMessage:
+        return self.message
+
+
+class PolicyOrder(Order):
+    policy: PolicyChange
+
+    @property
+    def action(self) -> PolicyChange:
+        return self.policy
+
+
+def _order_key(value: Any) -> str | None:
+    keys = ("detect", "message", "policy")
+    if isinstance(value, dict):
+        return next((key for key in keys if key in value), None)
+    return next((key for key in keys if hasattr(value, key)), None)
+
+
+#: An inject order, discriminated by the action it carries (the JSON shape is the inject's).
+InjectOrder = Annotated[
+    Annotated[DetectOrder, Tag("detect")]
+    | Annotated[MessageOrder, Tag("message")]
+    | Annotated[PolicyOrder, Tag("policy")],
+    Discriminator(_order_key),
+]
+INJECT_ORDER: TypeAdapter[InjectOrder] = TypeAdapter(InjectOrder)
+
+
+def order_for(action: AgencyAction, *, seq: int, id: str, at: datetime, note: str = "") -> InjectOrder:
+    """The order that hands ``action`` to its agency."""
+    match action:
+        case Detect():
+            return DetectOrder(seq=seq, id=id, at=at, note=note, detect=action)
+        case ScriptedMessage():
+            return MessageOrder(seq=seq, id=id, at=at, note=note, message=action)
+        case PolicyChange():
+            return PolicyOrder(seq=seq, id=id, at=at, note=note, policy=action)
 
 
 class RoundReport(_Ctl):
@@ -117,7 +171,7 @@ class PairCount(_Ctl):
     received: int
 
 
-class Tally(_Ctl):
+class DeliveryTally(_Ctl):
     """On ``ctl/tally`` at the end: every agency's own count of what it sent and received.
     A message sent and never received is lost in transport (not by a simulated fault)."""
 

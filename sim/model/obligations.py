@@ -8,7 +8,7 @@ never touches MQTT; its whole state is a :class:`Book` that serialises to JSON.
 Two sides of every answer rule are tracked:
 
 * the **owner** (the recipient) holds an :class:`Obligation`: answer by ``due_at``;
-* the **waiting** side (the sender) holds an :class:`Expectation`: if no answer has arrived by
+* the **waiting** side (the sender) holds an :class:`Awaiting`: if no answer has arrived by
   ``check_at`` (the deadline plus the round trip on the link), retry as often as the
   agreement says, then escalate to the channel's fallback.
 """
@@ -57,7 +57,7 @@ class Obligation(BaseModel):
         return ref is not None and (ref == self.trigger or ref in self.aliases)
 
 
-class Expectation(BaseModel):
+class Awaiting(BaseModel):
     """The waiting side of an answer rule: ``counterparty`` owes us one of ``kinds``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -97,7 +97,7 @@ class Book(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     obligations: dict[str, Obligation] = Field(default_factory=dict)
-    expectations: dict[str, Expectation] = Field(default_factory=dict)
+    expectations: dict[str, Awaiting] = Field(default_factory=dict)
     sent: dict[str, Sent] = Field(default_factory=dict)
     #: ids received, with the sender, for duplicate detection and ``ref`` checks.
     received: dict[str, str] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from sim.model.links import Fate
 from sim.model.messages import Ident, Kind, RejectReason, UtcDatetime
-from sim.model.obligations import Expectation, Obligation, Status
+from sim.model.obligations import Awaiting, Obligation, Status
 
 
 class _Obs(BaseModel):
@@ -32,11 +32,11 @@ class ObligationObs(_Obs):
     obligation: Obligation
 
 
-class ExpectationObs(_Obs):
+class AwaitingObs(_Obs):
     event: Literal["expectation"] = "expectation"
     status: Status
     late: bool = False
-    expectation: Expectation
+    expectation: Awaiting
 
 
 class RetryObs(_Obs):
@@ -100,7 +100,7 @@ class BlockedObs(_Obs):
 
 Observation = Annotated[
     ObligationObs
-    | ExpectationObs
+    | AwaitingObs
     | RetryObs
     | EscalationObs
     | RejectedObs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sim.model.scenario import Inject
+from sim.model.injects import Inject
 from sim.scenario.checks import check_injects
 from sim.scenario.load import LoadedScenario
 from sim.scenario.yamlsrc import format_loc

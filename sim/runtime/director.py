@@ -24,7 +24,7 @@ from typing import Literal
 import structlog
 from pydantic import ValidationError
 
-from sim.core.directorcore import Rounds, Timeline, clock_publish, tally
+from sim.core.directorcore import Rounds, Script, clock_publish, tally
 from sim.core.roster import Roster
 from sim.evaluation.outcome import Event, ExerciseState
 from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus, RoundReport
@@ -93,7 +93,7 @@ class Director:
         self.join_timeout = join_timeout
         self.final_timeout = final_timeout
         self.agencies = sorted(roster.agencies)
-        self.timeline = Timeline(self.scenario, roster, self.topics)
+        self.timeline = Script(self.scenario, roster, self.topics)
         self.rounds = Rounds(self.agencies)
         self.state = ExerciseState(self.scenario, loaded.agreement, exercise)
         self.stats = RunStats()

@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from sim.core.nodecore import NodeCore, NodeState
 from sim.core.roster import Roster
-from sim.model.control import ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
-from sim.model.scenario import Policy
+from sim.model.control import INJECT_ORDER, ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
+from sim.model.policy import Policy
 from sim.model.topics import Publish, Topics
 from sim.runtime import statefile
 from sim.runtime.clock import RealtimeClock
@@ -193,7 +193,7 @@ class AgencyNode:
                 case ("exercise",):
                     self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
                 case ("inject", agency) if agency == self.agency:
-                    order = InjectOrder.model_validate_json(payload)
+                    order = INJECT_ORDER.validate_json(payload)
                     if self._joined:
                         self._take_inject(order)
                     else:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from sim.model.agreement import Agreement
 from sim.model.durations import format_duration, format_offset
+from sim.model.injects import Detect, Inject, LinkFault, PolicyChange, ScriptedMessage
 from sim.model.messages import Kind
-from sim.model.scenario import Inject, Scenario
+from sim.model.scenario import Scenario
 
 COLUMNS = ("number", "time", "utc", "from", "to", "inject", "expected action", "objective")
 
@@ -50,63 +51,58 @@ def _objective(scenario: Scenario, inject: Inject) -> str:
     return f"{inject.objective}: {text}" if text else inject.objective
 
 
-def _derived(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) -> str:
-    if inject.detect is not None:
-        d = inject.detect
-        text = f"{d.agency} assesses {d.incident} (severity {d.severity})"
-        if (d.agency, d.incident) in known:
-            # New findings on an incident it already raised: an update, not a new warning.
-            return text + " and sends its counterpart an INCIDENT_UPDATE with the new findings"
-        known.add((d.agency, d.incident))
-        if d.suspected_origin:
-            due = agreement.answer_deadline(Kind.EARLY_WARNING, urgent=False)
-            ack = f"; ACK due within {format_duration(due)}" if due is not None else ""
-            text += f" and notifies its counterpart in {d.suspected_origin} (EARLY_WARNING{ack})"
-        if d.response is not None:
-            text += f"; announces its operation to {d.response.state} (PRE_NOTIFY)"
-        return text
-    if inject.message is not None:
-        m = inject.message
-        due = agreement.answer_deadline(m.kind, urgent=bool(m.body.get("urgent")))
-        rule = agreement.rule(m.kind)
-        if rule is not None and rule.answer is not None and due is not None:
-            owed = "/".join(k.value for k in rule.answer.kinds)
-            return f"{m.to} answers {owed} within {format_duration(due)}"
-        return f"{m.to} takes note (no answer is obligatory under {agreement.id})"
-    if inject.link is not None:
-        fallback = agreement.channel(inject.link.channel)
-        nxt = fallback.fallback if fallback is not None else None
-        if inject.link.fault.value in ("down", "loss"):
-            return "senders notice refused or unanswered messages" + (f" and move traffic to {nxt}" if nxt else "")
-        return "players notice the changed channel conditions"
-    if inject.policy is not None:
-        return f"{inject.policy.agency} acts on its changed instructions"
-    return ""
+def _cells(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) -> tuple[str, str, str, str]:
+    """(from, to, inject, derived expected action) of one inject: the MSEL's wording of each action."""
+    match inject.action:
+        case Detect() as d:
+            return "SimCell (detection)", d.agency, f"{d.incident}: {d.summary}", _detect_expected(d, agreement, known)
+        case ScriptedMessage() as m:
+            subject = f" on {m.incident}" if m.incident else ""
+            detail = next(
+                (str(v) for k, v in m.body.items() if k in ("demand", "action", "summary", "check", "impact")), ""
+            )
+            what = f"{m.kind.value}{subject}" + (f": {detail}" if detail else "")
+            due = agreement.answer_deadline(m.kind, urgent=bool(m.body.get("urgent")))
+            rule = agreement.rule(m.kind)
+            if rule is not None and rule.answer is not None and due is not None:
+                owed = "/".join(k.value for k in rule.answer.kinds)
+                return m.from_, m.to, what, f"{m.to} answers {owed} within {format_duration(due)}"
+            return m.from_, m.to, what, f"{m.to} takes note (no answer is obligatory under {agreement.id})"
+        case LinkFault() as link:
+            channel = agreement.channel(link.channel)
+            nxt = channel.fallback if channel is not None else None
+            if link.fault.value in ("down", "loss"):
+                expected = "senders notice refused or unanswered messages" + (
+                    f" and move traffic to {nxt}" if nxt else ""
+                )
+            else:
+                expected = "players notice the changed channel conditions"
+            return "SimCell (network)", link.ends, link.describe(), expected
+        case PolicyChange() as change:
+            fields = ", ".join(
+                f"{k} {_plain(v)}" for k, v in change.set.model_dump(mode="json", exclude_none=True).items()
+            )
+            return (
+                "Controller",
+                change.agency,
+                f"instructions change: {fields}",
+                f"{change.agency} acts on its changed instructions",
+            )
 
 
-def _parties(inject: Inject) -> tuple[str, str, str]:
-    if inject.detect is not None:
-        d = inject.detect
-        return "SimCell (detection)", d.agency, f"{d.incident}: {d.summary}"
-    if inject.message is not None:
-        m = inject.message
-        subject = f" on {m.incident}" if m.incident else ""
-        detail = next(
-            (str(v) for k, v in m.body.items() if k in ("demand", "action", "summary", "check", "impact")), ""
-        )
-        return m.from_, m.to, f"{m.kind.value}{subject}" + (f": {detail}" if detail else "")
-    if inject.link is not None:
-        link = inject.link
-        ends = " ~ ".join(link.between) if link.between else f"every {link.channel} link"
-        extra = f" {format_duration(link.latency)}" if link.latency else f" {link.rate:.0%}" if link.rate else ""
-        until = f" for {format_duration(link.for_)}" if link.for_ else ""
-        return "SimCell (network)", ends, f"{link.channel} link {link.fault.value}{extra}{until}"
-    if inject.policy is not None:
-        fields = ", ".join(
-            f"{k} {_plain(v)}" for k, v in inject.policy.set.model_dump(mode="json", exclude_none=True).items()
-        )
-        return "Controller", inject.policy.agency, f"instructions change: {fields}"
-    return "", "", ""
+def _detect_expected(d: Detect, agreement: Agreement, known: set[tuple[str, str]]) -> str:
+    text = f"{d.agency} assesses {d.incident} (severity {d.severity})"
+    if (d.agency, d.incident) in known:
+        # New findings on an incident it already raised: an update, not a new warning.
+        return text + " and sends its counterpart an INCIDENT_UPDATE with the new findings"
+    known.add((d.agency, d.incident))
+    if d.suspected_origin:
+        due = agreement.answer_deadline(Kind.EARLY_WARNING, urgent=False)
+        ack = f"; ACK due within {format_duration(due)}" if due is not None else ""
+        text += f" and notifies its counterpart in {d.suspected_origin} (EARLY_WARNING{ack})"
+    if d.response is not None:
+        text += f"; announces its operation to {d.response.state} (PRE_NOTIFY)"
+    return text
 
 
 def _plain(value: object) -> str:
@@ -121,7 +117,7 @@ def msel_rows(scenario: Scenario, agreement: Agreement) -> list[MselRow]:
     rows = []
     known: set[tuple[str, str]] = set()
     for number, (_, inject) in enumerate(order, start=1):
-        sender, recipient, what = _parties(inject)
+        sender, recipient, what, derived = _cells(inject, agreement, known)
         if inject.note:
             what = f"{inject.note} — {what}"
         rows.append(
@@ -132,7 +128,7 @@ def msel_rows(scenario: Scenario, agreement: Agreement) -> list[MselRow]:
                 sender=sender,
                 recipient=recipient,
                 inject=what,
-                expected=inject.expected or _derived(inject, agreement, known),
+                expected=inject.expected or derived,
                 objective=_objective(scenario, inject),
             )
         )

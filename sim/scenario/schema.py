@@ -21,6 +21,13 @@ DURATION_PATTERN = r"^\s*(\d+d)?\s*(\d+h)?\s*(\d+m)?\s*(\d+s)?\s*$"
 OFFSET_PATTERN = r"^\+(\d+:)?\d{1,3}:\d{2}(:\d{2})?$"
 
 
+_UNION_HELP = {
+    "Inject": "One inject: `at` and exactly one action — detect, link, message or policy.",
+    "Expectation": "One check on the run: exactly one of max_level, final_level, obligations_met, "
+    "obligation_count, messages, check_depth, notified, no_message_lost.",
+}
+
+
 class _ScenarioSchema(GenerateJsonSchema):
     def timedelta_schema(self, schema: core_schema.TimedeltaSchema) -> JsonSchemaValue:  # noqa: ARG002 - the override ignores the core schema
         return {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "45m", "1h30m", "3d"]}
@@ -41,10 +48,15 @@ def scenario_schema() -> dict[str, Any]:
             "description": "How far a communication check got: RECEIVED (1), ACKNOWLEDGED (2), AUTHORITY (3).",
             "enum": ["RECEIVED", "ACKNOWLEDGED", "AUTHORITY", 1, 2, 3],
         }
-    inject = defs.get("Inject", {})
-    at = inject.get("properties", {}).get("at")
-    if at is not None:
-        inject["properties"]["at"] = {
+    # Injects and expectations are unions (one member per action / kind of check): name them
+    # once, so editors show "Inject" and "Expectation", and give every inject its +HH:MM time.
+    for name, prop in (("Inject", "injects"), ("Expectation", "expect")):
+        items = schema["properties"][prop]["items"]
+        defs[name] = {"description": _UNION_HELP[name], "oneOf": items["oneOf"]}
+        schema["properties"][prop]["items"] = {"$ref": f"#/$defs/{name}"}
+    for option in defs["Inject"]["oneOf"]:
+        member = defs[option["$ref"].rsplit("/", 1)[-1]]
+        member["properties"]["at"] = {
             "type": "string",
             "pattern": OFFSET_PATTERN,
             "description": "Time after the scenario start: +HH:MM (or +D:HH:MM, +HH:MM:SS).",

@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.model.refs import Loc
 from sim.scenario.errors import InputFileError, SourceError
 
 M = TypeVar("M", bound=BaseModel)
-Loc = tuple[str | int, ...]
 
 
 class StrictLoader(yaml.SafeLoader):

@@ -13,10 +13,10 @@ import aiomqtt
 import pytest
 
 from sim.core.roster import Roster
-from sim.model.control import InjectOrder
+from sim.model.control import DetectOrder
 from sim.model.errors import HotlineError
+from sim.model.injects import Detect
 from sim.model.messages import EarlyWarning, Envelope, encode
-from sim.model.scenario import Detect
 from sim.model.topics import Topics
 from sim.runtime.broker import MosquittoBroker
 from sim.runtime.director import Director
@@ -53,7 +53,7 @@ async def test_leftovers_of_an_earlier_run_do_not_reach_the_next(tmp_path: Path)
         first = await run_scenario(DRILL, mosquitto.url, tmp_path, exercise=exercise, name="first.jsonl")
         # Between the runs: a stale inject and a stale message, queued by the broker for the
         # nodes' persistent sessions, and a message retained on an inbox.
-        stale = InjectOrder(
+        stale = DetectOrder(
             seq=1,
             id="stale",
             at=sc.start,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sim.model.control import ClockState, Command, CommandResult
+from sim.model.injects import MessageInject
 from sim.model.messages import Kind
 from tui.commands import (
     CommandBook,
@@ -91,7 +92,7 @@ def test_commands_round_trip_and_are_tracked() -> None:
     inject = book.make("inject", inject=model.scenario.injects[-1])
     for command in (speed, inject):
         assert Command.model_validate_json(encode_command(command)) == command
-    assert b'"from"' in encode_command(inject) or model.scenario.injects[-1].message is None
+    assert b'"from"' in encode_command(inject) or not isinstance(model.scenario.injects[-1], MessageInject)
     assert [c.id for c in book.waiting()] == ["dash-1-1", "dash-1-2"]
     result = CommandResult(id="dash-1-1", client="dash-1", action="speed", accepted=False, reason="fast mode", at=T0)
     assert book.answer(result) == speed
@@ -140,7 +141,7 @@ def test_the_free_message_form_is_validated_before_sending() -> None:
             note="facilitator escalates",
         ),
     )
-    assert inject.message is not None
+    assert isinstance(inject, MessageInject)
     assert inject.message.kind is Kind.WARNING
     assert inject.message.channel == "nrrc"
     assert inject.message.severity == 4

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sim.evaluation.console import summary
 from sim.evaluation.journalfile import read_entries, read_header
 from sim.model.obligations import Status
-from tui.model import NO_INCIDENT, DashboardModel, Fate
+from tui.model import NO_INCIDENT, DashboardModel, DisplayFate
 from tui.panels import countdown
 
 from .helpers import JOURNAL, folded, reference_state
@@ -23,23 +23,23 @@ def test_the_model_folds_to_the_same_outcome_as_the_core() -> None:
 def test_fates_of_the_election_run() -> None:
     model = folded()
     # ru-cert missed the hour for its ACK of the first early warning (answered late).
-    assert model.fate("us-cert-2") is Fate.OVERDUE
+    assert model.fate("us-cert-2") is DisplayFate.OVERDUE
     # The retry was answered (the ACK met the expectation).
-    assert model.fate("us-cert-3") is Fate.ACKED
+    assert model.fate("us-cert-3") is DisplayFate.ACKED
     # The comm check never got its reply within 24 h.
-    assert model.fate("us-cert-1") is Fate.OVERDUE
+    assert model.fate("us-cert-1") is DisplayFate.OVERDUE
     # The formal inquiry was answered within 48 h.
-    assert model.fate("us-nrrc-1") is Fate.ACKED
+    assert model.fate("us-nrrc-1") is DisplayFate.ACKED
     # A plain referral obliges nothing: sent.
-    assert model.fate("us-cert-5") is Fate.SENT
+    assert model.fate("us-cert-5") is DisplayFate.SENT
 
 
 def test_lost_and_rejected_messages_are_marked() -> None:
     model = folded()
     model._lost.add("us-cert-4")  # what a LinkObs(lost) records
-    assert model.fate("us-cert-4") is Fate.LOST
+    assert model.fate("us-cert-4") is DisplayFate.LOST
     model._rejected.add("us-cert-4")
-    assert model.fate("us-cert-4") is Fate.REJECTED
+    assert model.fate("us-cert-4") is DisplayFate.REJECTED
 
 
 def test_lanes_and_incidents() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tui.model import GLYPHS, Fate
+from tui.model import GLYPHS, DisplayFate
 from tui.timeaxis import Window, fit
 from tui.timeline import NOW_CHAR, OBLIGATION_CHAR, layout
 
@@ -40,16 +40,16 @@ def test_glyphs_sit_at_their_sim_time() -> None:
     us_cert = rows[("EI-1", "us-cert")]
     early_warning = window.column(model.scenario.start + timedelta(hours=1, minutes=52), 144)
     assert early_warning is not None
-    assert us_cert.text[early_warning] == GLYPHS[Fate.OVERDUE]
+    assert us_cert.text[early_warning] == GLYPHS[DisplayFate.OVERDUE]
     assert us_cert.style_at(early_warning) == "fate-overdue"
     nrrc = rows[("EI-1", "us-nrrc")]
     inquiry = window.column(model.scenario.start + timedelta(hours=9, minutes=46), 144)
     assert inquiry is not None
-    assert nrrc.text[inquiry] == GLYPHS[Fate.ACKED]
+    assert nrrc.text[inquiry] == GLYPHS[DisplayFate.ACKED]
     # ru-nrrc owed the answer to the inquiry for hours: a dotted span, then its answer.
     ru_nrrc = rows[("EI-1", "ru-nrrc")]
     assert OBLIGATION_CHAR * 5 in ru_nrrc.text
-    assert GLYPHS[Fate.SENT] in ru_nrrc.text
+    assert GLYPHS[DisplayFate.SENT] in ru_nrrc.text
 
 
 def test_now_cursor_and_future_are_blank() -> None:

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.core.directorcore import Timeline
+from sim.core.directorcore import Script
 from sim.core.nodecore import NodeCore
 from sim.core.protocol import Action, Engine
 from sim.core.roster import Roster
 from sim.model.agreement import Agreement
-from sim.model.control import InjectOrder, LinksState
+from sim.model.control import INJECT_ORDER, LinksState
 from sim.model.messages import (
     Ack,
     AssistReply,
@@ -45,7 +45,8 @@ from sim.model.messages import (
     decode_envelope,
 )
 from sim.model.observations import OBSERVATION, Observation
-from sim.model.scenario import Policy, Scenario
+from sim.model.policy import Policy
+from sim.model.scenario import Scenario
 from sim.model.topics import Publish, Topics
 from sim.scenario.load import load_agreement
 
@@ -286,12 +287,12 @@ def of_type(actions: list[Any], cls: type[T]) -> list[T]:
 
 @dataclass
 class Network:
-    """NodeCores (and optionally the director's Timeline) passing publishes to each other in
+    """NodeCores (and optionally the director's Script) passing publishes to each other in
     memory, rounds as in fast mode: every core handles everything due at the earliest time."""
 
     cores: dict[str, NodeCore]
     topics: Topics
-    timeline: Timeline | None = None
+    timeline: Script | None = None
     #: Every publish with the sim time of the round that produced it.
     wire: list[tuple[datetime, Publish]] = field(default_factory=list)
 
@@ -304,7 +305,7 @@ class Network:
             agency: NodeCore(r, agency, EXERCISE, seed, (policies or {}).get(agency, Policy()))
             for agency in sorted(r.agencies)
         }
-        timeline = Timeline(scenario_, r, topics) if scenario_ is not None else None
+        timeline = Script(scenario_, r, topics) if scenario_ is not None else None
         return cls(cores, topics, timeline)
 
     def deliver(self, publishes: list[Publish], now: datetime) -> None:
@@ -316,7 +317,7 @@ class Network:
             if parsed.area == "msg" and parsed.parts[0] in self.cores:
                 self.deliver(self.cores[parsed.parts[0]].on_message(publish.topic, publish.payload, now), now)
             elif parsed.area == "ctl" and parsed.parts[0] == "inject":
-                self.cores[parsed.parts[1]].on_inject(InjectOrder.model_validate_json(publish.payload))
+                self.cores[parsed.parts[1]].on_inject(INJECT_ORDER.validate_json(publish.payload))
             elif parsed.area == "ctl" and parsed.parts[0] == "links":
                 state = LinksState.model_validate_json(publish.payload)
                 for core in self.cores.values():

@@ -1,4 +1,4 @@
-"""The director's deterministic parts: the Timeline (injects, link faults, reverts) and the
+"""The director's deterministic parts: the Script (injects, link faults, reverts) and the
 fast-mode Rounds bookkeeping. Plus whole scenarios driven through NodeCores in memory."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from sim.core.directorcore import Rounds, Timeline, clock_publish
+from sim.core.directorcore import Rounds, Script, clock_publish
 from sim.core.roster import Roster
 from sim.evaluation.expect import check
 from sim.evaluation.outcome import ExerciseState
-from sim.model.control import ClockState, InjectOrder, LinksState, RoundReport
+from sim.model.control import INJECT_ORDER, ClockState, DetectOrder, InjectOrder, LinksState, PolicyOrder, RoundReport
 from sim.model.journal import Entry
 from sim.model.topics import Publish, Topics
 from sim.scenario.load import load_scenario
@@ -33,14 +33,14 @@ INJECTS: list[dict[str, Any]] = [
 ]
 
 
-def _timeline() -> Timeline:
+def _timeline() -> Script:
     s = scenario(injects=INJECTS)
-    return Timeline(s, Roster.build(s, roster().agreement), TOPICS)
+    return Script(s, Roster.build(s, roster().agreement), TOPICS)
 
 
 def _orders(publishes: list[Publish]) -> list[tuple[str, InjectOrder]]:
     return [
-        (p.topic.rsplit("/", 1)[1], InjectOrder.model_validate_json(p.payload))
+        (p.topic.rsplit("/", 1)[1], INJECT_ORDER.validate_json(p.payload))
         for p in publishes
         if "/ctl/inject/" in p.topic
     ]
@@ -69,7 +69,7 @@ def test_injects_come_at_their_time_with_per_agency_sequence_numbers() -> None:
     ((agency, order),) = _orders(out)
     assert agency == "aa-cert"
     assert (order.seq, order.id, order.at) == (1, "inj-1", T0 + hours(1))
-    assert order.detect is not None
+    assert isinstance(order, DetectOrder)
     assert order.detect.severity == 1
     assert out[0].topic == TOPICS.inject("aa-cert")
     assert not out[0].retain
@@ -79,7 +79,7 @@ def test_injects_come_at_their_time_with_per_agency_sequence_numbers() -> None:
     orders = _orders(out)
     assert [(a, o.seq, o.id) for a, o in orders] == [("bb-cert", 1, "inj-2"), ("aa-cert", 2, "D2")]
     assert orders[1][1].note == "again"
-    assert orders[0][1].policy is not None
+    assert isinstance(orders[0][1], PolicyOrder)
     assert timeline.inject_counts == {"aa-cert": 2, "bb-cert": 1}
 
 

@@ -12,7 +12,7 @@ from sim.evaluation.expect import Verdict, check
 from sim.evaluation.journalfile import read_entries, read_header
 from sim.evaluation.outcome import fold
 from sim.evaluation.suite import ScenarioOutcome, explain, outcome_lines, totals_line
-from sim.model.scenario import Expectation
+from sim.model.expectations import EXPECTATION
 from sim.runtime.batch import collect
 from sim.scenario.errors import InputFileError
 from sim.scenario.load import load_scenario
@@ -23,7 +23,7 @@ DETECT = {"agency": "aa-cert", "incident": "INC-1", "severity": 2, "summary": "i
 
 
 def _verdict(ok: bool, claim: str = "INC-1 peaks at most 1", found: str = "peaked at 2") -> Verdict:
-    return Verdict(Expectation.model_validate({"max_level": {"incident": "INC-1", "at_most": 1}}), ok, claim, found)
+    return Verdict(EXPECTATION.validate_python({"max_level": {"incident": "INC-1", "at_most": 1}}), ok, claim, found)
 
 
 def test_a_passing_scenario_is_one_line() -> None:
@@ -128,6 +128,6 @@ def test_unknown_objectives_are_input_errors(tmp_path: Path) -> None:
 
 def test_bounds_need_a_bound_and_in_order() -> None:
     with pytest.raises(ValueError, match="give at_least and/or at_most"):
-        Expectation.model_validate({"messages": {"kind": "ACK"}})
+        EXPECTATION.validate_python({"messages": {"kind": "ACK"}})
     with pytest.raises(ValueError, match="at_least is more than at_most"):
-        Expectation.model_validate({"messages": {"kind": "ACK", "at_least": 3, "at_most": 1}})
+        EXPECTATION.validate_python({"messages": {"kind": "ACK", "at_least": 3, "at_most": 1}})

@@ -10,8 +10,8 @@ import pytest
 
 from sim.core.linktable import Decision, LinkTable, decide
 from sim.core.rng import stream
+from sim.model.injects import LinkFault
 from sim.model.links import Condition, Fate, LinkKey, LinkRow
-from sim.model.scenario import LinkFault
 
 from .factories import minutes, roster
 

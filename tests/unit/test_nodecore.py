@@ -8,21 +8,22 @@ from datetime import datetime
 import pytest
 
 from sim.core.nodecore import NodeCore
-from sim.model.control import InjectOrder, LinksState
+from sim.model.control import INJECT_ORDER, InjectOrder, LinksState
+from sim.model.injects import Detect, ScriptedMessage
 from sim.model.links import Fate, LinkRow
 from sim.model.messages import Ack, Envelope, Kind, ProtocolErrorBody, RejectReason, decode_envelope, encode
 from sim.model.obligations import Status
 from sim.model.observations import (
     OBSERVATION,
+    AwaitingObs,
     DuplicateObs,
     EscalationObs,
-    ExpectationObs,
     LinkObs,
     ObligationObs,
     Observation,
     RejectedObs,
 )
-from sim.model.scenario import Detect, Policy, ScriptedMessage
+from sim.model.policy import Policy
 from sim.model.topics import Publish, Topics
 
 from .factories import EXERCISE, INCIDENT, T0, Network, envelope, hours, minutes, roster
@@ -54,7 +55,7 @@ def _one_error_to(publishes: list[Publish], to: str, me: str = "bb-cert") -> Pro
 
 
 def _inject(seq: int, at: datetime, **action: object) -> InjectOrder:
-    return InjectOrder.model_validate({"seq": seq, "id": f"I-{seq}", "at": at, **action})
+    return INJECT_ORDER.validate_python({"seq": seq, "id": f"I-{seq}", "at": at, **action})
 
 
 # -- rejections at the door --------------------------------------------------------------------
@@ -228,7 +229,7 @@ def test_detect_inject_sends_an_early_warning() -> None:
     assert topic == TOPICS.msg("bb-cert", "aa-cert")
     assert (warning.kind, warning.incident, warning.severity) == (Kind.EARLY_WARNING, INCIDENT, 1)
     statuses = sorted((type(o).__name__, getattr(o, "status", None)) for o in _obs(out))
-    assert statuses == [("ExpectationObs", Status.OPEN), ("ObligationObs", Status.OPEN)]
+    assert statuses == [("AwaitingObs", Status.OPEN), ("ObligationObs", Status.OPEN)]
 
 
 def test_scripted_message_inject() -> None:
@@ -288,7 +289,7 @@ def test_two_cores_exchange_early_warning_and_ack() -> None:
     assert ack.ref == warning.id
     assert warning.arrives_at is not None
     assert warning.arrives_at <= ack.sent_at <= warning.arrives_at + hours(1)
-    expectation = [o for o in net.observations("aa-cert") if isinstance(o, ExpectationObs)]
+    expectation = [o for o in net.observations("aa-cert") if isinstance(o, AwaitingObs)]
     assert [(o.status, o.late) for o in expectation] == [(Status.OPEN, False), (Status.MET, False)]
     answered = [o for o in net.observations("bb-cert") if isinstance(o, ObligationObs)]
     assert [o.status for o in answered] == [Status.OPEN, Status.MET]
@@ -328,6 +329,6 @@ def test_a_lost_answer_is_repeated_when_the_sender_retries() -> None:
     net.run(T0 + hours(6))
     acks = [m for m in net.messages() if m.kind is Kind.ACK]
     assert len(acks) == 1  # the repeated answer, to the retry
-    expectation = [o for o in net.observations("aa-cert") if isinstance(o, ExpectationObs)]
+    expectation = [o for o in net.observations("aa-cert") if isinstance(o, AwaitingObs)]
     assert [o.status for o in expectation] == [Status.OPEN, Status.MET]
     assert not any(isinstance(o, EscalationObs) for o in net.observations("aa-cert"))

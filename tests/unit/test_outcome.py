@@ -12,12 +12,13 @@ from pydantic import BaseModel, ValidationError
 
 from sim.evaluation.expect import Verdict, check
 from sim.evaluation.outcome import CtlEvent, ExerciseState, MessageEvent, ObsEvent, OddEvent, PresenceEvent
+from sim.model.expectations import EXPECTATION
 from sim.model.journal import Entry
 from sim.model.links import Fate
 from sim.model.messages import Ack, CheckDepth, CommCheckReply, Envelope, Kind, RequestInfo, encode
 from sim.model.obligations import Obligation, Status
 from sim.model.observations import LinkObs, ObligationObs, encode_obs
-from sim.model.scenario import Expectation, Scenario
+from sim.model.scenario import Scenario
 from sim.model.topics import Topics
 
 from .factories import EXERCISE, T0, agreement, envelope, hours, minutes, scenario
@@ -216,7 +217,7 @@ def test_losses_rejections_presence_and_odd_entries() -> None:
 def _verdict(expectation: dict[str, Any]) -> Verdict:
     state, _ = _fold(expectation)
     (verdict,) = check(state)
-    assert verdict.expectation == Expectation.model_validate(expectation)
+    assert verdict.expectation == EXPECTATION.validate_python(expectation)
     return verdict
 
 
@@ -426,6 +427,6 @@ def test_check_depth() -> None:
 
 def test_bounds_must_be_consistent() -> None:
     with pytest.raises(ValidationError, match="at_least is more than at_most"):
-        Expectation.model_validate({"messages": {"at_least": 3, "at_most": 1}})
+        EXPECTATION.validate_python({"messages": {"at_least": 3, "at_most": 1}})
     with pytest.raises(ValidationError, match="give at_least and/or at_most"):
-        Expectation.model_validate({"messages": {"kind": "ACK"}})
+        EXPECTATION.validate_python({"messages": {"kind": "ACK"}})

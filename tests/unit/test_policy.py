@@ -13,6 +13,7 @@ from sim.core.automation.policy import Automaton
 from sim.core.protocol import Engine, Escalate, Fallback
 from sim.core.rng import stream
 from sim.core.roster import Roster
+from sim.model.injects import Detect
 from sim.model.links import LinkKey
 from sim.model.messages import (
     Ack,
@@ -29,8 +30,8 @@ from sim.model.messages import (
     StandDown,
     Warning,
 )
-from sim.model.obligations import Expectation, Obligation, Status
-from sim.model.scenario import Detect, Disposition, Policy
+from sim.model.obligations import Awaiting, Obligation, Status
+from sim.model.policy import Disposition, Policy
 
 from .factories import EXERCISE, INCIDENT, T0, envelope, hours, minutes, roster
 
@@ -60,8 +61,8 @@ def _detect(severity: int, origin: str | None = "bb", agency: str = "aa-cert", *
     return Detect(agency=agency, incident=INCIDENT, severity=severity, suspected_origin=origin, **fields)
 
 
-def _expectation(waiting: str = "aa-cert", counterparty: str = "bb-cert", channel: str = "cert") -> Expectation:
-    return Expectation(
+def _expectation(waiting: str = "aa-cert", counterparty: str = "bb-cert", channel: str = "cert") -> Awaiting:
+    return Awaiting(
         id="aa-cert-1#expect",
         waiting=waiting,
         counterparty=counterparty,

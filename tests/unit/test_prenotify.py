@@ -9,8 +9,9 @@ from datetime import timedelta
 from sim.core.automation.drafts import Draft
 from sim.core.automation.policy import Automaton
 from sim.core.protocol import Accepted
+from sim.model.injects import Detect, Operation
 from sim.model.messages import EarlyWarning, Goodwill, Kind, Position, PreNotify, ProvideInfo, StandDown
-from sim.model.scenario import Detect, Operation, Policy
+from sim.model.policy import Policy
 from tests.unit.factories import T0, envelope, hours, minutes, roster
 
 OP = Operation(activity="sinkholing of C2 domains", state="bb", after=timedelta(hours=73), lasts=timedelta(hours=8))

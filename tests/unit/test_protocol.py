@@ -10,10 +10,10 @@ import pytest
 
 from sim.core.protocol import (
     Accepted,
+    AwaitingChanged,
     Duplicate,
     Engine,
     Escalate,
-    ExpectationChanged,
     Fallback,
     ObligationChanged,
     Rejected,
@@ -22,7 +22,7 @@ from sim.core.protocol import (
 )
 from sim.model.errors import LocalProtocolError
 from sim.model.messages import Ack, Envelope, Kind, Position, PreNotify, ProvideInfo, RejectReason, RequestInfo
-from sim.model.obligations import Book, Expectation, Obligation, Status
+from sim.model.obligations import Awaiting, Book, Obligation, Status
 
 from .factories import (
     EXERCISE,
@@ -58,10 +58,10 @@ def _obligation(actions: list[Any], status: Status) -> Obligation:
     return ob
 
 
-def _expectation(actions: list[Any], status: Status) -> ExpectationChanged:
-    changes = [a for a in of_type(actions, ExpectationChanged) if a.status is status]
+def _expectation(actions: list[Any], status: Status) -> AwaitingChanged:
+    changes = [a for a in of_type(actions, AwaitingChanged) if a.status is status]
     assert len(changes) == 1, actions
-    change: ExpectationChanged = changes[0]
+    change: AwaitingChanged = changes[0]
     return change
 
 
@@ -340,7 +340,7 @@ def test_retries_exhausted_escalate_to_the_fallback() -> None:
     second_check = first_check + ACK_WITHIN + 2 * LATENCY
     assert a.advance(second_check - timedelta(seconds=1)) == []
     actions = a.advance(second_check)
-    assert [type(x) for x in actions] == [ExpectationChanged, Escalate]
+    assert [type(x) for x in actions] == [AwaitingChanged, Escalate]
     missed = _expectation(actions, Status.MISSED).expectation
     assert missed.closed_at == second_check
     escalate = _only(actions, Escalate)
@@ -390,7 +390,7 @@ def test_then_nothing_misses_without_escalating(body: Kind) -> None:
     _, sent = a.send(body, "bb-cert", T0, channel="cert", incident=incident)
     check_at = _expectation(sent, Status.OPEN).expectation.check_at
     actions = a.advance(check_at)
-    assert [type(x) for x in actions] == [ExpectationChanged]
+    assert [type(x) for x in actions] == [AwaitingChanged]
     assert _expectation(actions, Status.MISSED).expectation.retries == 0
     assert of_type(actions, Escalate) == []
 
@@ -410,7 +410,7 @@ def test_late_answer_after_missed() -> None:
     assert expectation.met_by == ack.id
     # a second late answer changes nothing
     again, _ = b.send(Ack(received_at=T0), "aa-cert", T0 + hours(5), channel="cert", ref=warning.id)
-    assert of_type(a.receive(again), ExpectationChanged) == []
+    assert of_type(a.receive(again), AwaitingChanged) == []
 
 
 def test_follow_up_met_by_incident_update() -> None:
@@ -513,7 +513,7 @@ def test_refused_retry_escalates() -> None:
     _only(a.advance(check_at), Retry)
     retry = a.compose(Kind.EARLY_WARNING, "bb-cert", check_at, channel="cert", ref=warning.id)
     actions = a.engine.refused(retry, check_at)
-    assert [type(x) for x in actions] == [ExpectationChanged, Escalate]
+    assert [type(x) for x in actions] == [AwaitingChanged, Escalate]
     assert _expectation(actions, Status.MISSED).expectation.closed_at == check_at
     assert _only(actions, Escalate).channel == "nrrc"
     assert a.engine.next_deadline() == T0 + hours(72)  # only the follow-up is left
@@ -609,7 +609,7 @@ def test_two_peers_hold_a_whole_conversation() -> None:
     them.advance(t + hours(24 * 40))
 
     def statuses(book: Book) -> dict[str, Status]:
-        items: list[Obligation | Expectation] = [*book.obligations.values(), *book.expectations.values()]
+        items: list[Obligation | Awaiting] = [*book.obligations.values(), *book.expectations.values()]
         return {item.id: item.status for item in items}
 
     assert statuses(us.engine.book) == {

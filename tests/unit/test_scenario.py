@@ -14,7 +14,10 @@ import yaml
 from pydantic import ValidationError
 
 from sim.core.roster import Roster
-from sim.model.scenario import Disposition, Expectation, FaultKind, Inject, Link, LinkFault, Policy, Scenario
+from sim.model.expectations import EXPECTATION
+from sim.model.injects import INJECT, FaultKind, LinkFault
+from sim.model.policy import Disposition, Policy
+from sim.model.scenario import Link, Scenario
 from sim.scenario.errors import InputFileError, NotFound, SourceError
 from sim.scenario.load import find_scenario, load_scenario, shipped_scenarios
 from sim.scenario.yamlsrc import format_loc, load_yaml
@@ -588,15 +591,15 @@ def test_policy_ranges_must_be_ordered() -> None:
 
 def test_inject_needs_one_action() -> None:
     with pytest.raises(ValidationError, match="an inject has exactly one of: detect, link, message, policy") as info:
-        Inject.model_validate({"at": "+01:00"})
+        INJECT.validate_python({"at": "+01:00"})
     assert "(got" not in str(info.value)
 
 
 def test_expectation_needs_exactly_one_check() -> None:
     with pytest.raises(ValidationError, match="an expectation has exactly one of"):
-        Expectation.model_validate({"no_message_lost": {}, "max_level": {"incident": "I", "at_most": 1}})
+        EXPECTATION.validate_python({"no_message_lost": {}, "max_level": {"incident": "I", "at_most": 1}})
     with pytest.raises(ValidationError, match="give at_most and/or at_least"):
-        Expectation.model_validate({"max_level": {"incident": "I"}})
+        EXPECTATION.validate_python({"max_level": {"incident": "I"}})
 
 
 def test_scenario_duration_must_be_positive() -> None:

@@ -29,6 +29,12 @@ def problems(value: Any, node: dict[str, Any], path: str = "") -> list[str]:
     if "anyOf" in node:
         options = [problems(value, option, path) for option in node["anyOf"]]
         return [] if any(not o for o in options) else min(options, key=len)
+    if "oneOf" in node:
+        options = [problems(value, option, path) for option in node["oneOf"]]
+        fits = sum(1 for o in options if not o)
+        if fits > 1:
+            return [f"{path}: fits {fits} of the oneOf options"]
+        return [] if fits == 1 else min(options, key=len)
     out: list[str] = []
     if "enum" in node and value not in node["enum"]:
         return [f"{path}: {value!r} not in {node['enum']}"]

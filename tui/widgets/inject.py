@@ -11,8 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from sim.model.agreement import Agreement
+from sim.model.injects import Inject
 from sim.model.messages import Kind
-from sim.model.scenario import Inject, Scenario
+from sim.model.scenario import Scenario
 from tui.commands import FreeMessage, InjectInvalid, body_template, inject_label, validate_free_message
 
 FREE = "free"

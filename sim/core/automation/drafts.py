@@ -24,7 +24,7 @@ from sim.model.messages import (
     Tlp,
     Warning,
 )
-from sim.model.scenario import Disposition, Policy
+from sim.model.policy import Disposition, Policy
 
 
 @dataclass(frozen=True)

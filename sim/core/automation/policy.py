@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from sim.core.automation.drafts import AutomatonState, Draft, IncidentView, Notice, answer_body, compose
 from sim.core.protocol import Accepted, Action, Escalate, Fallback, ObligationChanged
 from sim.core.roster import Roster
+from sim.model.injects import Detect
 from sim.model.messages import (
     WALK_BACK_POSITIONS,
     Body,
@@ -57,7 +58,7 @@ from sim.model.messages import (
     Warning,
 )
 from sim.model.obligations import Obligation, Status
-from sim.model.scenario import Detect, Disposition, Policy
+from sim.model.policy import Disposition, Policy
 
 #: Kinds that push a matter forward; dropped when they fall due after the incident closed.
 _FORWARD = frozenset({Kind.EARLY_WARNING, Kind.REQUEST_INFO, Kind.WARNING, Kind.CONSULT_REQUEST, Kind.REFERRAL})

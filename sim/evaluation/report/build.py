@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sim.evaluation.expect import Verdict, check
 from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
-from sim.model.control import InjectOrder, LinksState
+from sim.model.control import LinksState, Order
 from sim.model.durations import format_duration, format_offset
 from sim.model.journal import JournalHeader
 from sim.model.links import Fate
@@ -111,7 +111,7 @@ class Timing:
 
 
 @dataclass(frozen=True)
-class Tally:
+class ObligationTally:
     key: str
     met: int
     missed: int
@@ -170,8 +170,8 @@ class Report:
     timeline: tuple[KeyEvent, ...]
     incidents: tuple[IncidentReport, ...]
     timings: tuple[Timing, ...]
-    by_agency: tuple[Tally, ...]
-    by_channel: tuple[Tally, ...]
+    by_agency: tuple[ObligationTally, ...]
+    by_channel: tuple[ObligationTally, ...]
     links: tuple[LinkAvailability, ...]
     problems: tuple[Problem, ...]
     problem_counts: tuple[tuple[str, int], ...]
@@ -265,8 +265,12 @@ def _timeline(state: ExerciseState, stream: list[Event]) -> list[KeyEvent]:
     last_down: set[str] = set()
     for event in stream:
         match event:
-            case CtlEvent(what="inject", detail=InjectOrder() as order):
-                add(order.at, "inject", f"{order.id}: {order.note or _inject_text(order)}")
+            case CtlEvent(what="inject", detail=Order() as order):
+                add(
+                    order.at,
+                    "inject",
+                    f"{order.id}: {order.note or order.action.target + ' ' + order.action.describe()}",
+                )
             case CtlEvent(what="links", detail=LinksState() as links):
                 down = {f"{r.channel}:{r.a}~{r.b}" for r in links.links if not r.up}
                 for link in sorted(down - last_down):
@@ -310,16 +314,6 @@ def _timeline(state: ExerciseState, stream: list[Event]) -> list[KeyEvent]:
                 )
     events.sort(key=lambda e: e.at)
     return events
-
-
-def _inject_text(order: InjectOrder) -> str:
-    if order.detect is not None:
-        return f"{order.detect.agency} detects {order.detect.incident}: {order.detect.summary}"
-    if order.message is not None:
-        return f"{order.message.from_} sends {order.message.kind.value} to {order.message.to}"
-    if order.policy is not None:
-        return f"{order.policy.agency} changes its policy"
-    return ""
 
 
 def _incident(state: ExerciseState, incident: str) -> IncidentReport:
@@ -397,12 +391,12 @@ def _timings(obligations: list[Obligation]) -> list[Timing]:
     return rows
 
 
-def _tally(obligations: list[Obligation], key: Callable[[Obligation], str]) -> list[Tally]:
+def _tally(obligations: list[Obligation], key: Callable[[Obligation], str]) -> list[ObligationTally]:
     counts: dict[str, Counter[Status]] = defaultdict(Counter)
     for ob in obligations:
         counts[key(ob)][ob.status] += 1
     return [
-        Tally(k, c[Status.MET], c[Status.MISSED], c[Status.OPEN], c[Status.CANCELLED])
+        ObligationTally(k, c[Status.MET], c[Status.MISSED], c[Status.OPEN], c[Status.CANCELLED])
         for k, c in sorted(counts.items())
     ]
 

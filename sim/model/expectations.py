@@ -114,6 +114,11 @@ class _ExpectationBase(_Spec):
     note: str = ""
     #: The objective this expectation gives evidence for (an ``objectives[].id``).
     objective: str | None = None
+    #: ``fixed``: the check holds at the scenario's own seed, and is about chance — at another
+    #: seed the automated agencies may draw otherwise (a share of non-responders, a late answer).
+    #: Unmarked checks must hold at any seed (the test suite runs every shipped scenario at three
+    #: other seeds to keep that true).
+    seeds: Literal["fixed"] | None = None
 
     #: The key authors write for this kind of check.
     kind: ClassVar[str]

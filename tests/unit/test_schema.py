@@ -24,8 +24,8 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def problems(value: Any, node: dict[str, Any], path: str = "") -> list[str]:
-    node = _resolve(node)
+def _alternatives(value: Any, node: dict[str, Any], path: str) -> list[str] | None:
+    """anyOf: one option must fit; oneOf: exactly one. None when the node has neither."""
     if "anyOf" in node:
         options = [problems(value, option, path) for option in node["anyOf"]]
         return [] if any(not o for o in options) else min(options, key=len)
@@ -35,6 +35,14 @@ def problems(value: Any, node: dict[str, Any], path: str = "") -> list[str]:
         if fits > 1:
             return [f"{path}: fits {fits} of the oneOf options"]
         return [] if fits == 1 else min(options, key=len)
+    return None
+
+
+def problems(value: Any, node: dict[str, Any], path: str = "") -> list[str]:
+    node = _resolve(node)
+    alternatives = _alternatives(value, node, path)
+    if alternatives is not None:
+        return alternatives
     out: list[str] = []
     if "enum" in node and value not in node["enum"]:
         return [f"{path}: {value!r} not in {node['enum']}"]

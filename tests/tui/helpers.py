@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from textual.pilot import Pilot
 
@@ -15,6 +16,8 @@ from tui.model import DashboardModel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JOURNAL = FIXTURES / "election-interference.jsonl"
+
+R = TypeVar("R")
 
 
 def folded(journal: Path = JOURNAL) -> DashboardModel:
@@ -33,7 +36,7 @@ def reference_state(journal: Path = JOURNAL) -> ExerciseState:
     return state
 
 
-async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot: Pilot[R], condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let the app run until ``condition`` holds (no fixed sleeps); fail after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.app import DashboardApp, render_svg
+from tui.app import DashboardApp
+from tui.control.replay import ReplayController
+from tui.launch import render_svg
 from tui.replay import JournalIndex, Replayer
 from tui.widgets.inject import InjectScreen
 from tui.widgets.log import MessageLog
@@ -20,19 +22,24 @@ from .helpers import JOURNAL, until
 SIZE = (120, 40)
 
 
+def _replayer(app: DashboardApp) -> Replayer:
+    assert isinstance(app.controller, ReplayController)
+    return app.controller.replayer
+
+
 def _app(tmp_path: Path, *, at_end: bool = False) -> DashboardApp:
     replayer = Replayer(JournalIndex(JOURNAL))
     replayer.playback.paused = True
     if at_end:
         replayer.playback.jump_end()
-    return DashboardApp(replayer=replayer, screenshot_dir=tmp_path)
+    return DashboardApp(ReplayController(replayer), screenshot_dir=tmp_path)
 
 
 async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.replayer is not None
-        pb = app.replayer.playback
+        replayer = _replayer(app)
+        pb = replayer.playback
         speed = pb.speed
         await pilot.press("plus")
         assert pb.speed == 7200 == speed * 2
@@ -41,7 +48,7 @@ async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
         await pilot.press("space")
         assert not pb.paused
         start = pb.position
-        await until(pilot, lambda: pb.position > start and app.replayer is not None and app.replayer.behind == 0)
+        await until(pilot, lambda: pb.position > start and replayer.behind == 0)
         await pilot.press("space")
         assert pb.paused
         held = pb.position
@@ -52,8 +59,7 @@ async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
 async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.replayer is not None
-        rp = app.replayer
+        rp = _replayer(app)
         start = rp.playback.start
         await pilot.press("full_stop")
         assert rp.playback.position == start + timedelta(minutes=30)
@@ -81,8 +87,7 @@ async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
 async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
     app = _app(tmp_path, at_end=True)
     async with app.run_test(size=SIZE) as pilot:
-        replayer = app.replayer
-        assert replayer is not None
+        replayer = _replayer(app)
         # wait until the journal is folded to the end: until then, following "now" moves the view
         await until(pilot, lambda: app.window is not None and replayer.behind == 0 and replayer.index.complete)
         await pilot.pause()

@@ -29,7 +29,7 @@ from tui.control import SOURCE_ACTIONS, Controller
 from tui.filters import FilterError, LogFilter
 from tui.model import DashboardModel
 from tui.panels import agencies_text, envelope_text, header_text, links_text, obligations_text
-from tui.timeaxis import Window, fit
+from tui.timeaxis import View, Window
 from tui.timeline import LEGEND
 from tui.widgets.header import HeaderBar
 from tui.widgets.inject import InjectScreen
@@ -95,8 +95,7 @@ class DashboardApp(App[str]):
         self.exit_after_paint = exit_after_paint or export_title is not None
         self.export_title = export_title
         self.screenshot_dir = screenshot_dir or Path.cwd()
-        self.window: Window | None = None
-        self.following = True
+        self.view = View()
         self.status_text = ""
         self.painted = 0
         self._last_frame = time.monotonic()
@@ -186,7 +185,7 @@ class DashboardApp(App[str]):
         self._w_header.show(header_text(model, self.controller.mode(), now, title))
         if model is None or now is None:
             return
-        window = self._window(model, now)
+        window = self.view.at(model.scenario.start, model.scenario.end, now)
         # "now" counts at the resolution the screen shows: a timeline column, or a minute.
         resolution = max(60.0, window.span.total_seconds() / max(1, self._w_timeline.plot_width))
         tick = int((now - model.scenario.start).total_seconds() // resolution)
@@ -200,14 +199,6 @@ class DashboardApp(App[str]):
         if self.exit_after_paint and self.controller.settled:
             self.exit_after_paint = False
             self.call_after_refresh(self._painted)
-
-    def _window(self, model: DashboardModel, now: datetime) -> Window:
-        """The stretch of sim time on screen: the whole exercise at first, then following now."""
-        if self.window is None:
-            self.window = fit(model.scenario.start, model.scenario.end)
-        if self.following:
-            self.window = self.window.follow(now, model.scenario.end)
-        return self.window
 
     def _throttled(self) -> bool:
         """While the source is busy (catching up, a flood of traffic), only the header moves."""
@@ -264,11 +255,12 @@ class DashboardApp(App[str]):
 
     def _status_line(self) -> None:
         parts = [part for part in (self.controller.waiting(), self.status_text, self.controller.problem) if part]
-        if not parts and self.window is not None:
-            start = self.model.scenario.start if self.model else self.window.start
+        window = self.view.window
+        if not parts and window is not None:
+            start = self.model.scenario.start if self.model else window.start
             parts.append(
-                f"view T{format_offset(self.window.start - start)} … T{format_offset(self.window.end - start)}"
-                + (" · following now" if self.following else " · n: follow now")
+                f"view T{format_offset(window.start - start)} … T{format_offset(window.end - start)}"
+                + (" · following now" if self.view.following else " · n: follow now")
             )
         self._w_status.update(" │ ".join(parts))
 
@@ -330,28 +322,24 @@ class DashboardApp(App[str]):
         timeline.scroll_to(y=timeline.scroll_offset.y + rows, animate=False)
 
     def action_pan(self, fraction: float) -> None:
-        if self.window is not None:
-            self.following = False
-            self.window = self.window.pan(fraction)
+        if self.view.window is not None:
+            self.view.pan(fraction)
             self._draw(force=True)
 
     def action_zoom(self, factor: float) -> None:
-        model, now = self.model, self.controller.now
-        if self.window is None or model is None:
-            return
-        anchor = now if self.following and now is not None else None
-        self.window = self.window.zoom(factor, anchor, max_span=(model.scenario.end - model.scenario.start) * 4)
-        self._draw(force=True)
+        model = self.model
+        if self.view.window is not None and model is not None:
+            self.view.zoom(factor, model.scenario.start, model.scenario.end, self.controller.now)
+            self._draw(force=True)
 
     def action_fit(self) -> None:
         if self.model is not None:
-            self.window = fit(self.model.scenario.start, self.model.scenario.end)
-            self.following = True
+            self.view.fit(self.model.scenario.start, self.model.scenario.end)
             self._draw(force=True)
 
     def action_follow(self) -> None:
-        self.following = not self.following
-        self.say("following now" if self.following else "not following now")
+        self.view.following = not self.view.following
+        self.say("following now" if self.view.following else "not following now")
         self._draw(force=True)
 
     def action_filter(self) -> None:

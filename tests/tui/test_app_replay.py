@@ -12,6 +12,7 @@ from tui.app import DashboardApp
 from tui.control.replay import ReplayController
 from tui.launch import render_svg
 from tui.replay import JournalIndex, Replayer
+from tui.timeline import layout
 from tui.widgets.inject import InjectScreen
 from tui.widgets.log import MessageLog
 from tui.widgets.modals import EnvelopeScreen
@@ -89,28 +90,28 @@ async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         replayer = _replayer(app)
         # wait until the journal is folded to the end: until then, following "now" moves the view
-        await until(pilot, lambda: app.window is not None and replayer.behind == 0 and replayer.index.complete)
+        await until(pilot, lambda: app.view.window is not None and replayer.behind == 0 and replayer.index.complete)
         await pilot.pause()
-        assert app.window is not None
-        whole = app.window
+        assert app.view.window is not None
+        whole = app.view.window
         await pilot.press("z")
-        assert app.window.span == whole.span / 2
+        assert app.view.window.span == whole.span / 2
         await pilot.press("x")
-        assert app.window.span == whole.span
+        assert app.view.window.span == whole.span
         await pilot.press("Z")
-        assert app.window.span == whole.span * 2
+        assert app.view.window.span == whole.span * 2
         await pilot.press("a")
-        assert app.window == whole
-        assert app.following
+        assert app.view.window == whole
+        assert app.view.following
         await pilot.press("left")
-        assert app.window.start == whole.start - whole.span / 4
-        assert not app.following
+        assert app.view.window.start == whole.start - whole.span / 4
+        assert not app.view.following
         await pilot.press("right", "right")
-        assert app.window.start == whole.start + whole.span / 4
+        assert app.view.window.start == whole.start + whole.span / 4
         await pilot.press("n")
-        assert app.following
+        assert app.view.following
         await pilot.press("n")
-        assert not app.following
+        assert not app.view.following
         timeline = app.query_one(TimelineView)
         await pilot.resize_terminal(120, 24)
         await pilot.pause()
@@ -118,6 +119,24 @@ async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
         assert timeline.scroll_offset.y == 1
         await pilot.press("shift+up")
         assert timeline.scroll_offset.y == 0
+
+
+async def test_the_timeline_widget_shows_the_rows_of_layout(tmp_path: Path) -> None:
+    """The widget builds its rows lazily, but they are :func:`tui.timeline.layout`'s rows."""
+    app = _app(tmp_path, at_end=True)
+    async with app.run_test(size=SIZE) as pilot:
+        replayer = _replayer(app)
+        await until(pilot, lambda: replayer.behind == 0 and replayer.index.complete)
+        await pilot.pause()
+        timeline = app.query_one(TimelineView)
+        assert timeline.model is not None
+        assert timeline.window is not None
+        assert timeline.now is not None
+        rows = layout(timeline.model, timeline.window, timeline.plot_width, timeline.now)
+        label = timeline.label_width
+        assert timeline.rows_text() == [f"{r.label:<{label}.{label - 1}}{r.text}" for r in rows[2:]]
+        assert [timeline.render_line(y).text.strip() for y in (0, 1)] == [r.text.strip() for r in rows[:2]]
+        assert len(rows) == 13
 
 
 async def test_filter_then_envelope(tmp_path: Path) -> None:

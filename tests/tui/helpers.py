@@ -1,5 +1,6 @@
 """Shared pieces of the dashboard tests: the fixture journal (recorded with
-``hotline run election-interference --fast``) folded into a model, and condition waits."""
+``hotline run election-interference --fast``; ``test_fixture`` checks it still is) folded into
+a model, and condition waits."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import TypeVar
 from textual.pilot import Pilot
 
 from sim.evaluation.journalfile import read_entries, read_header
-from sim.evaluation.outcome import ExerciseState
 from tui.model import DashboardModel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -26,14 +26,6 @@ def folded(journal: Path = JOURNAL) -> DashboardModel:
     for entry in read_entries(journal):
         model.apply(entry)
     return model
-
-
-def reference_state(journal: Path = JOURNAL) -> ExerciseState:
-    header = read_header(journal)
-    state = ExerciseState(header.scenario, header.agreement, header.exercise)
-    for entry in read_entries(journal):
-        state.apply(entry)
-    return state
 
 
 async def until(pilot: Pilot[R], condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -77,7 +77,7 @@ async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
             rp.playback.position == start
         )
         await pilot.press("end")
-        await until(pilot, lambda: rp.behind == 0 and len(rp.model.messages()) == 17)
+        await until(pilot, lambda: rp.behind == 0 and len(rp.model.messages()) == 19)
         assert rp.playback.position == rp.playback.end
         await pilot.press("home")
         await until(pilot, lambda: rp.behind == 0)
@@ -143,7 +143,7 @@ async def test_filter_then_envelope(tmp_path: Path) -> None:
     app = _app(tmp_path, at_end=True)
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(MessageLog)
-        await until(pilot, lambda: len(log.rows) == 17)
+        await until(pilot, lambda: len(log.rows) == 19)
         await pilot.press("f")
         box = app.query_one("#filter")
         assert box.has_class("shown")
@@ -164,7 +164,7 @@ async def test_filter_then_envelope(tmp_path: Path) -> None:
         await pilot.press("escape")
         assert not box.has_class("shown")
         await pilot.press("f", "ctrl+u", "enter")
-        assert len(log.rows) == 17
+        assert len(log.rows) == 19
 
 
 async def test_view_toggle_screenshot_and_quit(tmp_path: Path) -> None:

@@ -52,11 +52,12 @@ async def dashboard(port: int, count: int) -> dict[str, float]:
     from sim.runtime.transport import BrokerUrl, Connector  # noqa: PLC0415
     from sim.scenario.load import find_scenario, load_scenario  # noqa: PLC0415
     from tui.app import DashboardApp  # noqa: PLC0415
+    from tui.control.live import LiveController  # noqa: PLC0415 - each role imports only what it uses
     from tui.live import LiveFeed  # noqa: PLC0415
 
     loaded = load_scenario(find_scenario("election-interference"))
     feed = LiveFeed(Connector(BrokerUrl("127.0.0.1", port)), EXERCISE, "bench", loaded=loaded)
-    app = DashboardApp(feed=feed)
+    app = DashboardApp(LiveController(feed))
     marks: dict[str, float] = {}
     done = asyncio.Event()
 

@@ -2,7 +2,7 @@
 100,000-entry journal, how long until the whole journal is folded (``--at end``), and the
 peak memory of each — median of N runs, each a fresh process in a 120×40 pseudo-terminal.
 
-The baseline, measured in the same run, is the same command on the 106-entry election journal:
+The baseline, measured in the same run, is the same command on the 113-entry election journal:
 Python start-up, imports and Textual's first frame, which no journal size can go below.
 
     python bench/dashboard_replay.py [--runs 5] [--entries 100000]
@@ -89,7 +89,7 @@ def main() -> None:
             journal = Path(tmp) / "journal.jsonl"
             count = write_journal(journal, args.entries)
             print(f"synthetic journal: {count} entries, {journal.stat().st_size / 1e6:.1f} MB")
-        base, base_mem = measure("baseline: 106-entry journal, first paint", SMALL, args.runs)
+        base, base_mem = measure("baseline: 113-entry journal, first paint", SMALL, args.runs)
         first, first_mem = measure("first full paint (replay from the start)", journal, args.runs)
         full, full_mem = measure("whole journal folded, painted at the end", journal, args.runs, "--at", "end")
         print()

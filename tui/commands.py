@@ -153,31 +153,19 @@ def validate_free_message(scenario: Scenario, agreement: Agreement, form: FreeMe
         errors.setdefault(where, []).append(message)
 
     _check_parties(scenario, form, bad)
-    kind: Kind | None = None
-    try:
-        kind = Kind(form.kind)
-    except ValueError:
-        bad("kind", f"unknown kind {form.kind!r}" if form.kind else "choose a kind")
-    severity = _severity(form.severity, bad)
-    incident = form.incident.strip() or None
-    channel = form.channel.strip() or None
-    reply = form.in_reply_to.strip() or None
+    kind = _kind(form.kind, bad)
+    optional: dict[str, str | int | None] = {
+        "incident": form.incident.strip() or None,
+        "channel": form.channel.strip() or None,
+        "severity": _severity(form.severity, bad),
+        "in_reply_to": form.in_reply_to.strip() or None,
+    }
     if kind is not None:
-        if incident is None and kind in INCIDENT_KINDS:
-            bad("incident", f"{kind.value} must name the incident it is about")
-        if reply is None and kind in agreement.answer_kinds():
-            bad("in_reply_to", f"{kind.value} answers a message: choose the kind it replies to")
-        _check_route(scenario, agreement, form, kind, channel, bad)
+        _check_kind(scenario, agreement, form, kind, bad)
     body = _body(form.body, kind, bad)
     if errors:
         raise InjectInvalid(errors)
     data: dict[str, Any] = {"from": form.sender, "to": form.recipient, "kind": form.kind, "body": body}
-    optional: dict[str, str | int | None] = {
-        "incident": incident,
-        "channel": channel,
-        "severity": severity,
-        "in_reply_to": reply,
-    }
     data.update({key: value for key, value in optional.items() if value is not None})
     try:
         message = ScriptedMessage.model_validate(data)
@@ -198,6 +186,23 @@ def _check_parties(scenario: Scenario, form: FreeMessage, bad: Complain) -> None
             bad(where, f"unknown agency {value!r}")
     if form.sender and form.sender == form.recipient:
         bad("recipient", "an agency does not message itself")
+
+
+def _kind(text: str, bad: Complain) -> Kind | None:
+    try:
+        return Kind(text)
+    except ValueError:
+        bad("kind", f"unknown kind {text!r}" if text else "choose a kind")
+        return None
+
+
+def _check_kind(scenario: Scenario, agreement: Agreement, form: FreeMessage, kind: Kind, bad: Complain) -> None:
+    """What ``kind`` asks of the other fields: an incident, the message it answers, a route."""
+    if not form.incident.strip() and kind in INCIDENT_KINDS:
+        bad("incident", f"{kind.value} must name the incident it is about")
+    if not form.in_reply_to.strip() and kind in agreement.answer_kinds():
+        bad("in_reply_to", f"{kind.value} answers a message: choose the kind it replies to")
+    _check_route(scenario, agreement, form, kind, form.channel.strip() or None, bad)
 
 
 def _severity(text: str, bad: Complain) -> int | None:

@@ -1,5 +1,6 @@
 """Time-axis maths for the escalation timeline (pure): which sim time each column shows,
-panning, zooming, following "now", and where the labelled ticks go."""
+panning, zooming, following "now" (:class:`View` keeps the facilitator's choice), and where
+the labelled ticks go."""
 
 from __future__ import annotations
 
@@ -59,6 +60,39 @@ class Window:
 def fit(start: datetime, end: datetime) -> Window:
     """The whole exercise."""
     return Window(start, max(MIN_SPAN, end - start))
+
+
+@dataclass
+class View:
+    """What the timeline shows: its :class:`Window` (the whole exercise until the facilitator
+    pans or zooms) and whether it keeps "now" on screen."""
+
+    window: Window | None = None
+    following: bool = True
+
+    def at(self, start: datetime, end: datetime, now: datetime) -> Window:
+        """The window for this frame of an exercise from ``start`` to ``end``."""
+        if self.window is None:
+            self.window = fit(start, end)
+        if self.following:
+            self.window = self.window.follow(now, end)
+        return self.window
+
+    def pan(self, fraction: float) -> None:
+        if self.window is not None:
+            self.following = False
+            self.window = self.window.pan(fraction)
+
+    def zoom(self, factor: float, start: datetime, end: datetime, now: datetime | None) -> None:
+        """Zoom about "now" while following it (else about the centre), out to four exercises."""
+        if self.window is not None:
+            anchor = now if self.following else None
+            self.window = self.window.zoom(factor, anchor, max_span=(end - start) * 4)
+
+    def fit(self, start: datetime, end: datetime) -> None:
+        """Back to the whole exercise, following now."""
+        self.window = fit(start, end)
+        self.following = True
 
 
 def tick_step(window: Window, width: int, min_gap: int = 10) -> timedelta:

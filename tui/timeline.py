@@ -86,12 +86,16 @@ def axis_rows(window: Window, width: int, origin: datetime, now: datetime) -> li
     return [Row("axis", "", labels.spans()), Row("axis", "", marks.spans())]
 
 
-def band_row(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> Row:
-    """The incident's ladder level over time, each run of one level named where it fits."""
-    grid = _Grid(width)
+def _band_start(model: DashboardModel, incident: str) -> datetime | None:
+    """When the incident first shows: its first message or its detection, whichever is earlier."""
     stats = model.state.incidents.get(incident)
     begins = [t for t in (model.first_seen.get(incident), stats.detected_at if stats else None) if t is not None]
-    begin = min(begins) if begins else None
+    return min(begins) if begins else None
+
+
+def _band_levels(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> list[int | None]:
+    """The ladder level at the end of each column (None before the incident and after now)."""
+    begin = _band_start(model, incident)
     levels: list[int | None] = []
     for col in range(width):
         t0 = window.column_start(col, width)
@@ -100,6 +104,23 @@ def band_row(model: DashboardModel, incident: str, window: Window, width: int, n
             levels.append(None)
         else:
             levels.append(model.level_at(incident, now if t1 > now else t1 - _TINY))
+    return levels
+
+
+def _level_label(level: int, name: str, length: int) -> str:
+    """The level and its name in ``length`` columns: whole, cut with an ellipsis, or the number."""
+    text = f" {level} {name}"
+    if len(text) <= length:
+        return text.ljust(length)
+    if length >= 5:
+        return text[: length - 1] + "…"
+    return str(level).ljust(length)[:length]
+
+
+def band_row(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> Row:
+    """The incident's ladder level over time, each run of one level named where it fits."""
+    grid = _Grid(width)
+    levels = _band_levels(model, incident, window, width, now)
     col = 0
     while col < width:
         level = levels[col]
@@ -110,21 +131,16 @@ def band_row(model: DashboardModel, incident: str, window: Window, width: int, n
         if level is None:
             grid.write(col, " " * length, "future" if window.column_start(col, width) > now else "band-none")
         else:
-            name = f" {level} {model.level_name(level)}"
-            if len(name) <= length:
-                text = name
-            elif length >= 5:
-                text = name[: length - 1] + "…"
-            else:
-                text = f"{level}"
-            grid.write(col, text.ljust(length)[:length], f"level{level}")
+            grid.write(col, _level_label(level, model.level_name(level), length), f"level{level}")
         col = run
     level_now = model.level_at(incident, now)
     return Row("band", f"{incident} L{level_now}", grid.spans(), incident=incident)
 
 
-def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, width: int, now: datetime) -> Row:
-    grid = _Grid(width)
+def _owed_spans(grid: _Grid, model: DashboardModel, incident: str, agency: str, window: Window, now: datetime) -> None:
+    """Each obligation the agency owes as a dotted span from when it opened to when it closed
+    (or now), red past its deadline while still owed, with a ``!`` at the deadline."""
+    width = len(grid.chars)
     for ob in model.owed_by(incident, agency):
         end = ob.closed_at if ob.closed_at is not None else now
         first = window.column(max(ob.opened_at, window.start), width)
@@ -133,12 +149,18 @@ def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, 
         if first is None or last is None:
             continue
         late = model.is_overdue(ob, now)
-        due_col = window.column(ob.due_at, width)
         for span_col in range(first, last + 1):
             past_due = window.column_start(span_col, width) >= ob.due_at
             grid.put(span_col, OBLIGATION_CHAR, "obl-late" if late and past_due else "obl-open")
+        due_col = window.column(ob.due_at, width)
         if late and due_col is not None and due_col <= last:
             grid.put(due_col, GLYPHS[DisplayFate.OVERDUE], "fate-overdue")
+
+
+def _message_fates(
+    model: DashboardModel, incident: str, agency: str, window: Window, width: int, now: datetime
+) -> dict[int, DisplayFate]:
+    """Per column, the fate of the agency's message there most worth a look (sent by now)."""
     best: dict[int, DisplayFate] = {}
     for event in model.lane(incident, agency):
         col = window.column(event.envelope.sent_at, width)
@@ -147,7 +169,14 @@ def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, 
         fate = model.fate(event.envelope.id, now)
         if col not in best or URGENCY[fate] > URGENCY[best[col]]:
             best[col] = fate
-    for col, fate in best.items():
+    return best
+
+
+def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, width: int, now: datetime) -> Row:
+    """The agency's swimlane: what it owes as dotted spans, its messages as glyphs, the now cursor."""
+    grid = _Grid(width)
+    _owed_spans(grid, model, incident, agency, window, now)
+    for col, fate in _message_fates(model, incident, agency, window, width, now).items():
         grid.put(col, GLYPHS[fate], f"fate-{fate.value}")
     now_col = window.column(now, width)
     if now_col is not None and grid.chars[now_col] in (" ", OBLIGATION_CHAR):
@@ -155,16 +184,34 @@ def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, 
     return Row("lane", agency, grid.spans(), incident=incident, agency=agency)
 
 
+#: Which row: an incident's band (agency None) or one agency's lane on it.
+RowSpec = tuple[str, str | None]
+
+
+def row_specs(model: DashboardModel) -> list[RowSpec]:
+    """Below the axis: each incident's band, then its lanes (messages of no incident last)."""
+    specs: list[RowSpec] = []
+    for incident in model.incidents():
+        specs.append((incident, None))
+        specs.extend((incident, agency) for agency in model.lane_agencies(incident))
+    return specs
+
+
+def row_of(model: DashboardModel, spec: RowSpec, window: Window, width: int, now: datetime) -> Row:
+    """The row ``spec`` names (the widget builds only the rows on screen this way)."""
+    incident, agency = spec
+    if agency is not None:
+        return lane_row(model, incident, agency, window, width, now)
+    if incident == NO_INCIDENT:
+        return Row("band", "no incident", (Span(" " * width, "band-none"),), incident=incident)
+    return band_row(model, incident, window, width, now)
+
+
 def layout(model: DashboardModel, window: Window, width: int, now: datetime | None = None) -> list[Row]:
-    """Axis, then band and lanes of each incident (messages of no incident last)."""
+    """Every row of the timeline: the axis, then :func:`row_of` each of :func:`row_specs`."""
     now = model.now if now is None else now
     rows = axis_rows(window, width, model.scenario.start, now)
-    for incident in model.incidents():
-        if incident != NO_INCIDENT:
-            rows.append(band_row(model, incident, window, width, now))
-        else:
-            rows.append(Row("band", "no incident", (Span(" " * width, "band-none"),), incident=incident))
-        rows.extend(lane_row(model, incident, agency, window, width, now) for agency in model.lane_agencies(incident))
+    rows.extend(row_of(model, spec, window, width, now) for spec in row_specs(model))
     return rows
 
 

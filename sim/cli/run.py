@@ -140,7 +140,7 @@ def _with_dashboard(
     before anything happens). Quitting the dashboard ends the exercise properly."""
     from sim.runtime.broker import BrokerThread  # noqa: PLC0415
     from sim.runtime.exercise import run_exercise  # noqa: PLC0415
-    from tui.app import run_live  # noqa: PLC0415 - Textual loads only for the dashboard
+    from tui.launch import run_live  # noqa: PLC0415 - Textual loads only for the dashboard
 
     ident = exercise or loaded.scenario.id
 

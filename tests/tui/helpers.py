@@ -1,20 +1,23 @@
 """Shared pieces of the dashboard tests: the fixture journal (recorded with
-``hotline run election-interference --fast``) folded into a model, and condition waits."""
+``hotline run election-interference --fast``; ``test_fixture`` checks it still is) folded into
+a model, and condition waits."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from textual.pilot import Pilot
 
 from sim.evaluation.journalfile import read_entries, read_header
-from sim.evaluation.outcome import ExerciseState
 from tui.model import DashboardModel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JOURNAL = FIXTURES / "election-interference.jsonl"
+
+R = TypeVar("R")
 
 
 def folded(journal: Path = JOURNAL) -> DashboardModel:
@@ -25,15 +28,7 @@ def folded(journal: Path = JOURNAL) -> DashboardModel:
     return model
 
 
-def reference_state(journal: Path = JOURNAL) -> ExerciseState:
-    header = read_header(journal)
-    state = ExerciseState(header.scenario, header.agreement, header.exercise)
-    for entry in read_entries(journal):
-        state.apply(entry)
-    return state
-
-
-async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot: Pilot[R], condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Let the app run until ``condition`` holds (no fixed sleeps); fail after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

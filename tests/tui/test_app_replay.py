@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tui.app import DashboardApp, render_svg
+from tui.app import DashboardApp
+from tui.control.replay import ReplayController
+from tui.launch import render_svg
 from tui.replay import JournalIndex, Replayer
+from tui.timeline import layout
 from tui.widgets.inject import InjectScreen
 from tui.widgets.log import MessageLog
 from tui.widgets.modals import EnvelopeScreen
@@ -20,19 +23,24 @@ from .helpers import JOURNAL, until
 SIZE = (120, 40)
 
 
+def _replayer(app: DashboardApp) -> Replayer:
+    assert isinstance(app.controller, ReplayController)
+    return app.controller.replayer
+
+
 def _app(tmp_path: Path, *, at_end: bool = False) -> DashboardApp:
     replayer = Replayer(JournalIndex(JOURNAL))
     replayer.playback.paused = True
     if at_end:
         replayer.playback.jump_end()
-    return DashboardApp(replayer=replayer, screenshot_dir=tmp_path)
+    return DashboardApp(ReplayController(replayer), screenshot_dir=tmp_path)
 
 
 async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.replayer is not None
-        pb = app.replayer.playback
+        replayer = _replayer(app)
+        pb = replayer.playback
         speed = pb.speed
         await pilot.press("plus")
         assert pb.speed == 7200 == speed * 2
@@ -41,7 +49,7 @@ async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
         await pilot.press("space")
         assert not pb.paused
         start = pb.position
-        await until(pilot, lambda: pb.position > start and app.replayer is not None and app.replayer.behind == 0)
+        await until(pilot, lambda: pb.position > start and replayer.behind == 0)
         await pilot.press("space")
         assert pb.paused
         held = pb.position
@@ -52,8 +60,7 @@ async def test_space_plus_minus_control_the_playback(tmp_path: Path) -> None:
 async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert app.replayer is not None
-        rp = app.replayer
+        rp = _replayer(app)
         start = rp.playback.start
         await pilot.press("full_stop")
         assert rp.playback.position == start + timedelta(minutes=30)
@@ -70,7 +77,7 @@ async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
             rp.playback.position == start
         )
         await pilot.press("end")
-        await until(pilot, lambda: rp.behind == 0 and len(rp.model.messages()) == 17)
+        await until(pilot, lambda: rp.behind == 0 and len(rp.model.messages()) == 19)
         assert rp.playback.position == rp.playback.end
         await pilot.press("home")
         await until(pilot, lambda: rp.behind == 0)
@@ -81,31 +88,30 @@ async def test_step_scrub_and_jumps(tmp_path: Path) -> None:
 async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
     app = _app(tmp_path, at_end=True)
     async with app.run_test(size=SIZE) as pilot:
-        replayer = app.replayer
-        assert replayer is not None
+        replayer = _replayer(app)
         # wait until the journal is folded to the end: until then, following "now" moves the view
-        await until(pilot, lambda: app.window is not None and replayer.behind == 0 and replayer.index.complete)
+        await until(pilot, lambda: app.view.window is not None and replayer.behind == 0 and replayer.index.complete)
         await pilot.pause()
-        assert app.window is not None
-        whole = app.window
+        assert app.view.window is not None
+        whole = app.view.window
         await pilot.press("z")
-        assert app.window.span == whole.span / 2
+        assert app.view.window.span == whole.span / 2
         await pilot.press("x")
-        assert app.window.span == whole.span
+        assert app.view.window.span == whole.span
         await pilot.press("Z")
-        assert app.window.span == whole.span * 2
+        assert app.view.window.span == whole.span * 2
         await pilot.press("a")
-        assert app.window == whole
-        assert app.following
+        assert app.view.window == whole
+        assert app.view.following
         await pilot.press("left")
-        assert app.window.start == whole.start - whole.span / 4
-        assert not app.following
+        assert app.view.window.start == whole.start - whole.span / 4
+        assert not app.view.following
         await pilot.press("right", "right")
-        assert app.window.start == whole.start + whole.span / 4
+        assert app.view.window.start == whole.start + whole.span / 4
         await pilot.press("n")
-        assert app.following
+        assert app.view.following
         await pilot.press("n")
-        assert not app.following
+        assert not app.view.following
         timeline = app.query_one(TimelineView)
         await pilot.resize_terminal(120, 24)
         await pilot.pause()
@@ -115,11 +121,29 @@ async def test_pan_zoom_fit_follow_and_scroll(tmp_path: Path) -> None:
         assert timeline.scroll_offset.y == 0
 
 
+async def test_the_timeline_widget_shows_the_rows_of_layout(tmp_path: Path) -> None:
+    """The widget builds its rows lazily, but they are :func:`tui.timeline.layout`'s rows."""
+    app = _app(tmp_path, at_end=True)
+    async with app.run_test(size=SIZE) as pilot:
+        replayer = _replayer(app)
+        await until(pilot, lambda: replayer.behind == 0 and replayer.index.complete)
+        await pilot.pause()
+        timeline = app.query_one(TimelineView)
+        assert timeline.model is not None
+        assert timeline.window is not None
+        assert timeline.now is not None
+        rows = layout(timeline.model, timeline.window, timeline.plot_width, timeline.now)
+        label = timeline.label_width
+        assert timeline.rows_text() == [f"{r.label:<{label}.{label - 1}}{r.text}" for r in rows[2:]]
+        assert [timeline.render_line(y).text.strip() for y in (0, 1)] == [r.text.strip() for r in rows[:2]]
+        assert len(rows) == 13
+
+
 async def test_filter_then_envelope(tmp_path: Path) -> None:
     app = _app(tmp_path, at_end=True)
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(MessageLog)
-        await until(pilot, lambda: len(log.rows) == 17)
+        await until(pilot, lambda: len(log.rows) == 19)
         await pilot.press("f")
         box = app.query_one("#filter")
         assert box.has_class("shown")
@@ -140,7 +164,7 @@ async def test_filter_then_envelope(tmp_path: Path) -> None:
         await pilot.press("escape")
         assert not box.has_class("shown")
         await pilot.press("f", "ctrl+u", "enter")
-        assert len(log.rows) == 17
+        assert len(log.rows) == 19
 
 
 async def test_view_toggle_screenshot_and_quit(tmp_path: Path) -> None:

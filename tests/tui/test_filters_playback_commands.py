@@ -40,7 +40,7 @@ def test_filters_by_incident_agency_kind_and_fate() -> None:
     assert _kinds("agency:ru-nrrc kind:prov") == ["ru-nrrc-1", "ru-nrrc-2"]
     assert _kinds("fate:overdue") == ["us-cert-1", "us-cert-2"]
     assert _kinds("from:us-nrrc to:us-cert") == ["us-nrrc-5"]
-    assert len(_kinds("")) == 17
+    assert len(_kinds("")) == 19
     assert str(LogFilter.parse("EI-1  kind:ACK")) == "ei-1 kind:ack"
     with pytest.raises(FilterError):
         LogFilter.parse("colour:red")

@@ -22,6 +22,7 @@ from sim.runtime.exercise import RunResult, run_exercise, run_fast
 from sim.runtime.transport import BrokerUrl, Connector, Transport
 from sim.scenario.load import LoadedScenario, load_scenario
 from tui.app import DashboardApp
+from tui.control.live import LiveController
 from tui.live import LiveFeed
 from tui.widgets.inject import InjectScreen
 from tui.widgets.modals import ConfirmScreen
@@ -88,7 +89,8 @@ async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: Bro
     loaded = _election()
     exercise = "dash-cmd"
     feed = LiveFeed(Connector(amqtt_url), exercise, "dash-t", loaded=loaded)
-    app = DashboardApp(feed=feed)
+    controller: LiveController[None] = LiveController(feed)
+    app = DashboardApp(controller)
     async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
         sc = loaded.scenario
         await director.clock(
@@ -139,14 +141,14 @@ async def test_the_dashboard_sends_commands_and_shows_the_answers(amqtt_url: Bro
         await pilot.press("space")
         assert "the exercise has ended" in _status(app)
         await pilot.press("plus")
-        assert len(app.book.sent) == 5
+        assert len(controller.book.sent) == 5
 
 
 async def test_the_inject_form_validates_before_sending(amqtt_url: BrokerUrl) -> None:
     loaded = _election()
     exercise = "dash-inject"
     feed = LiveFeed(Connector(amqtt_url), exercise, "dash-i", loaded=loaded)
-    app = DashboardApp(feed=feed)
+    app = DashboardApp(LiveController(feed))
     async with Director(amqtt_url, exercise) as director, app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: feed.connected)
         # One of the scenario's own injects.
@@ -213,10 +215,11 @@ async def test_the_live_dashboard_ends_where_the_journal_does(amqtt_url: BrokerU
     async def exercise_run() -> RunResult:
         return await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise=exercise)
 
-    app = DashboardApp(feed=feed, background=exercise_run)
+    controller = LiveController(feed, background=exercise_run)
+    app = DashboardApp(controller)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.background_result is not None, timeout=40)
-        result = app.background_result
+        await until(pilot, lambda: controller.background_result is not None, timeout=40)
+        result = controller.background_result
         assert isinstance(result, RunResult), result
         model = feed.model
         assert model is not None
@@ -237,7 +240,7 @@ async def test_the_live_dashboard_ends_where_the_journal_does(amqtt_url: BrokerU
         assert {i: model.state.ladder.peak(i)[0] for i in model.state.incidents} == {"EI-1": 4, "EI-2": 1}
         assert len(model.state.fates) == len(expected.fates)
         await pilot.pause()
-        app._draw(force=True)
+        app.redraw()
         rows = app.query_one(TimelineView).rows_text()
         assert any(r.startswith("EI-1 L0") for r in rows)
         assert "ENDED" in str(app.query_one("#header").render())
@@ -249,7 +252,7 @@ async def test_a_late_dashboard_catches_up_from_the_journal(amqtt_url: BrokerUrl
     result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-late")
     feed = LiveFeed.from_journal(Connector(amqtt_url), journal, "dash-late")
     assert feed.exercise == "dash-late"
-    app = DashboardApp(feed=feed)
+    app = DashboardApp(LiveController(feed))
     async with app.run_test(size=SIZE) as pilot:
         # The retained status, clock, links and presence arrive live too; each line counts once.
         await until(pilot, lambda: feed.connected and feed.status is not None and feed.status.status == "ended")
@@ -268,7 +271,7 @@ async def test_a_late_dashboard_finds_the_journal_the_director_announces(amqtt_u
     journal = tmp_path / "journal.jsonl"
     result = await run_fast(loaded, broker=amqtt_url, journal_path=journal, exercise="dash-found")
     feed = LiveFeed(Connector(amqtt_url), "dash-found", "dash-found")  # no scenario, no journal given
-    app = DashboardApp(feed=feed)
+    app = DashboardApp(LiveController(feed))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: feed.model is not None and feed.journal is not None, timeout=20)
         model = feed.model
@@ -341,12 +344,13 @@ async def test_quitting_the_dashboard_ends_the_exercise_properly(amqtt_url: Brok
         for director in directors:
             director.request_end("ended from the dashboard")
 
-    app = DashboardApp(feed=feed, background=realtime, on_quit=end)
+    controller = LiveController(feed, background=realtime, on_quit=end)
+    app = DashboardApp(controller)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: feed.status is not None and feed.status.status == "running", timeout=20)
         await pilot.press("q")  # the exercise still runs: it is asked to end, then the app closes
-        await until(pilot, lambda: app.background_result is not None, timeout=20)
-    result = app.background_result
+        await until(pilot, lambda: controller.background_result is not None, timeout=20)
+    result = controller.background_result
     assert isinstance(result, RunResult)
     assert result.state.status is not None
     assert result.state.status.ended_early is not None

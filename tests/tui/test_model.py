@@ -1,23 +1,60 @@
-"""The view model over the fixture journal: same outcome as the core's fold, each message's
-fate, lanes, pending obligations with countdowns, agencies and links."""
+"""The view model over the fixture journal: what the journal records (messages, obligations,
+expectations, the ladder, the director's tally), each message's fate — lost and rejected from
+real link and rejection observations — lanes, pending obligations with countdowns, agencies
+and links."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sim.evaluation.console import summary
 from sim.evaluation.journalfile import read_entries, read_header
+from sim.model.journal import Entry
+from sim.model.links import Fate
+from sim.model.messages import Kind, RejectReason
 from sim.model.obligations import Status
+from sim.model.observations import LinkObs, RejectedObs, encode_obs
+from sim.model.topics import Topics
 from tui.model import NO_INCIDENT, DashboardModel, DisplayFate
 from tui.panels import countdown
 
-from .helpers import JOURNAL, folded, reference_state
+from .helpers import JOURNAL, folded
 
 
-def test_the_model_folds_to_the_same_outcome_as_the_core() -> None:
+def test_the_model_holds_what_the_journal_records() -> None:
     model = folded()
-    assert summary(model.state) == summary(reference_state())
+    state = model.state
     assert model.now == model.scenario.end
+    # 19 protocol messages on msg/…, and the director's closing tally agrees.
+    assert len(model.messages()) == 19
+    assert [e.envelope.id for e in model.messages()][:4] == ["us-cert-1", "us-cert-2", "us-cert-3", "ru-cert-1"]
+    assert state.tally is not None
+    assert (state.tally.sent, state.tally.received, state.tally.missing) == (19, 19, ())
+    # The last obligation observation of each obligation.
+    assert {k: o.status for k, o in state.obligations.items()} == {
+        "us-cert-1#answer": Status.MISSED,
+        "us-cert-2#follow_up": Status.MET,
+        "us-cert-2#answer": Status.MISSED,
+        "us-nrrc-1#answer": Status.MET,
+        "ru-cert-2#follow_up": Status.MET,
+        "ru-cert-2#answer": Status.MET,
+        "us-nrrc-4#follow_up": Status.OPEN,
+        "us-cert-9#follow_up": Status.OPEN,
+    }
+    assert {k: e.status for k, e in state.expectations.items()} == {
+        "us-cert-1#expect": Status.MISSED,
+        "us-cert-2#expect": Status.MET,
+        "us-nrrc-1#expect": Status.MET,
+        "ru-cert-2#expect": Status.MET,
+    }
+    # The ladder: EI-1 peaks at the WARNING of T+30:00 and stands down; EI-2 stays at its early warning.
+    start = model.scenario.start
+    assert state.ladder.peak("EI-1") == (4, start + timedelta(hours=30))
+    assert state.ladder.peak("EI-2") == (1, start + timedelta(hours=40, minutes=32))
+    assert state.ladder.levels == {"EI-1": 0, "EI-2": 1}
+    assert model.level_name(4) == "POLITICAL WARNING"
+    # The CERT link was down for us-cert's update at T+22:37: refused, never published.
+    assert model.fate("us-cert-6") is DisplayFate.REJECTED
+    assert model.envelope("us-cert-6") is None
 
 
 def test_fates_of_the_election_run() -> None:
@@ -36,9 +73,19 @@ def test_fates_of_the_election_run() -> None:
 
 def test_lost_and_rejected_messages_are_marked() -> None:
     model = folded()
-    model._lost.add("us-cert-4")  # what a LinkObs(lost) records
+    topics = Topics(model.exercise)
+    at = model.scenario.start + timedelta(hours=9, minutes=35)  # when us-cert sent us-cert-4
+    lost = LinkObs(
+        agency="us-cert", at=at, fate=Fate.LOST, message="us-cert-4", channel="cert", recipient="ru-cert",
+        kind=Kind.INCIDENT_UPDATE, incident="EI-1",
+    )  # fmt: skip
+    model.apply(Entry.of(at, topics.obs("us-cert"), encode_obs(lost)))
     assert model.fate("us-cert-4") is DisplayFate.LOST
-    model._rejected.add("us-cert-4")
+    rejected = RejectedObs(
+        agency="ru-cert", at=at, reason=RejectReason.MALFORMED, detail="body does not parse",
+        offending_id="us-cert-4", topic=topics.msg("ru-cert", "us-cert"), published_as="us-cert",
+    )  # fmt: skip
+    model.apply(Entry.of(at, topics.obs("ru-cert"), encode_obs(rejected)))
     assert model.fate("us-cert-4") is DisplayFate.REJECTED
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tui.app import DashboardApp
+from tui.control.replay import ReplayController
 from tui.replay import JournalIndex, Replayer
 
 from .helpers import JOURNAL
@@ -24,7 +25,7 @@ def _app(at_hours: float | None) -> DashboardApp:
         replayer.playback.seek(replayer.playback.start + timedelta(hours=at_hours))
     replayer.playback.paused = True
     replayer.fold()
-    return DashboardApp(replayer=replayer)
+    return DashboardApp(ReplayController(replayer))
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])

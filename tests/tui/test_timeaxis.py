@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tui.timeaxis import MIN_SPAN, Window, fit, offset_label, tick_step, ticks
+from tui.timeaxis import MIN_SPAN, View, Window, fit, offset_label, tick_step, ticks
 
 T0 = datetime(2026, 11, 2, 12, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -52,3 +52,22 @@ def test_tick_steps_and_labels() -> None:
     assert offset_label(timedelta(minutes=-30)) == "T-30m"
     narrow = Window(T0, 2 * H)
     assert tick_step(narrow, 100) == timedelta(minutes=15)
+
+
+def test_the_view_fits_follows_and_keeps_the_facilitators_choice() -> None:
+    end = T0 + 72 * H
+    view = View()
+    assert view.at(T0, end, T0 + H) == fit(T0, end)
+    view.zoom(0.5, T0, end, T0 + 10 * H)  # about "now" while following
+    assert view.window == fit(T0, end).zoom(0.5, T0 + 10 * H)
+    assert view.at(T0, end, T0 + 60 * H).start == T0 + 60 * H - 36 * H * 0.9  # follows now
+    view.pan(-0.5)
+    assert not view.following
+    panned = view.window
+    assert view.at(T0, end, T0 + 70 * H) == panned  # stays where the facilitator put it
+    view.zoom(1000, T0, end, None)
+    assert view.window is not None
+    assert view.window.span == 4 * (end - T0)
+    view.fit(T0, end)
+    assert view.window == fit(T0, end)
+    assert view.following

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.style import Style
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -105,6 +106,15 @@ class MessageLog(ScrollView, can_focus=True):
         self.cursor = max(0, min(len(self.rows) - 1, (self.cursor if self.cursor >= 0 else len(self.rows)) + delta))
         self.follow = self.cursor == len(self.rows) - 1
         self._keep_visible()
+
+    # The log moves by its cursor (up, down, page up/down). Home and End, which a scrolling view
+    # would take for itself, are the dashboard's: in a replay they jump to the start or the end.
+
+    def action_scroll_home(self) -> None:
+        raise SkipAction
+
+    def action_scroll_end(self) -> None:
+        raise SkipAction
 
     def action_page(self, direction: int) -> None:
         self.action_cursor(direction * max(1, self.scrollable_content_region.height - 2))

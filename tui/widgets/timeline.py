@@ -1,6 +1,7 @@
 """The escalation timeline: a sticky time axis, then per incident its ladder band and one
-swimlane per agency. Rows come from :mod:`tui.timeline` (pure); this widget only turns them
-into strips, and renders only the rows on screen."""
+swimlane per agency. Rows come from :mod:`tui.timeline` (pure) — the same rows as its
+:func:`~tui.timeline.layout` — this widget only turns them into strips, and builds only the
+rows on screen."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.model import NO_INCIDENT, DashboardModel
+from tui.model import DashboardModel
 from tui.panels import FATE_STYLES, LEVEL_STYLES
 from tui.timeaxis import Window
-from tui.timeline import Row, Span, axis_rows, band_row, lane_row
+from tui.timeline import Row, RowSpec, axis_rows, row_of, row_specs
 
 AXIS_ROWS = 2
 
@@ -46,7 +47,7 @@ class TimelineView(ScrollView, can_focus=False):
         self.model: DashboardModel | None = None
         self.window: Window | None = None
         self.now: datetime | None = None
-        self._specs: list[tuple[str, str | None]] = []
+        self._specs: list[RowSpec] = []
         self._cache: dict[int, Strip] = {}
         self._axis: list[Row] = []
         self._key: tuple[object, ...] = ()
@@ -65,14 +66,10 @@ class TimelineView(ScrollView, can_focus=False):
             return
         self._key = key
         self.model, self.window, self.now = model, window, now
-        specs: list[tuple[str, str | None]] = []
-        for incident in model.incidents():
-            specs.append((incident, None))
-            specs.extend((incident, agency) for agency in model.lane_agencies(incident))
-        self._specs = specs
+        self._specs = row_specs(model)
         self._axis = axis_rows(window, self.plot_width, model.scenario.start, now)
         self._cache.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, len(specs) + AXIS_ROWS)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._specs) + AXIS_ROWS)
         self.refresh()
 
     @property
@@ -93,12 +90,7 @@ class TimelineView(ScrollView, can_focus=False):
         assert self.model is not None
         assert self.window is not None
         assert self.now is not None
-        incident, agency = self._specs[i]
-        if agency is None:
-            if incident == NO_INCIDENT:
-                return Row("band", "no incident", (Span(" " * self.plot_width, "band-none"),), incident=incident)
-            return band_row(self.model, incident, self.window, self.plot_width, self.now)
-        return lane_row(self.model, incident, agency, self.window, self.plot_width, self.now)
+        return row_of(self.model, self._specs[i], self.window, self.plot_width, self.now)
 
     def _strip_text(self, row: Row) -> str:
         return f"{row.label:<{self.label_width}.{self.label_width - 1}}" + row.text

@@ -17,8 +17,8 @@ from typing import Any, cast
 import structlog
 from pydantic import BaseModel
 
+from sim.core.automation import Automaton
 from sim.core.automation.drafts import AutomatonState, Draft
-from sim.core.automation.policy import Automaton
 from sim.core.linktable import LinkTable, decide
 from sim.core.protocol import (
     Accepted,
@@ -269,8 +269,10 @@ class NodeCore:
             self._handle(actions, t, topic=self.topics.msg(self.me, item.topic_sender))
         elif isinstance(item, Order):
             self._inject(item, t)
-        elif isinstance(item, Draft) and self.auto.still_wanted(item, self.engine.book.obligations):
-            self._send_draft(item, t)
+        elif isinstance(item, Draft):
+            self.auto.clear_pending(item)
+            if self.auto.still_wanted(item, self.engine.book.obligations):
+                self._send_draft(item, t)
 
     def _inject(self, order: Order, t: datetime) -> None:
         log.info("inject", id=order.id, note=order.note)

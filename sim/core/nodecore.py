@@ -8,101 +8,33 @@ actions, then protocol deadlines — so a run is a pure function of the scenario
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 import structlog
-from pydantic import BaseModel
 
-from sim.core.automation.drafts import AutomatonState, Draft
-from sim.core.automation.policy import Automaton
-from sim.core.linktable import LinkTable, decide
-from sim.core.protocol import (
-    Accepted,
-    Action,
-    AwaitingChanged,
-    Duplicate,
-    Engine,
-    Escalate,
-    Fallback,
-    ObligationChanged,
-    Rejected,
-    Retry,
-    Violation,
-)
+from sim.core import nodedrafts
+from sim.core.agenda import Agenda, Inbound, Item, Slot
+from sim.core.automation import Automaton
+from sim.core.automation.drafts import Draft
+from sim.core.linktable import Decision, LinkTable, decide
+from sim.core.nodestate import HeapEntry, NodeState, rng_state
+from sim.core.observing import observation_of
+from sim.core.protocol import Accepted, Action, Engine, Rejected, Retry
 from sim.core.rng import stream
 from sim.core.roster import Roster
-from sim.model.compose import body_from
 from sim.model.control import InjectOrder, LinksState, Order, RoundReport
 from sim.model.errors import LocalProtocolError, MalformedMessage
 from sim.model.injects import Detect, PolicyChange, ScriptedMessage
-from sim.model.links import Condition, Fate, LinkKey, LinkRow
-from sim.model.messages import Envelope, Kind, ProtocolErrorBody, RejectReason, Tlp, decode_envelope, encode
-from sim.model.obligations import Book
-from sim.model.observations import (
-    AwaitingObs,
-    BlockedObs,
-    DuplicateObs,
-    EscalationObs,
-    LinkObs,
-    ObligationObs,
-    RejectedObs,
-    RetryObs,
-    ViolationObs,
-    encode_obs,
-)
+from sim.model.links import Condition, Fate, LinkKey
+from sim.model.messages import Envelope, Kind, RejectReason, decode_envelope, encode
+from sim.model.observations import BlockedObs, EscalationObs, LinkObs, Observation, RejectedObs, RetryObs, encode_obs
 from sim.model.policy import Policy
 from sim.model.topics import Publish, Topics
 
+__all__ = ["NodeCore", "NodeState"]
+
 log = structlog.get_logger("hotline.node")
-
-# Order of items due at the same instant.
-_MSG, _INJECT, _DRAFT = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class _Inbound:
-    envelope: Envelope
-    topic_sender: str
-
-
-class _HeapEntry(BaseModel):
-    at: datetime
-    cls: int
-    key: str
-    order: int
-    counter: int
-    inbound: _Inbound | None = None
-    inject: InjectOrder | None = None
-    draft: Draft | None = None
-
-
-class NodeState(BaseModel):
-    """Everything a node needs to carry on after a crash: written after every change,
-    reloaded at restart (a few kB)."""
-
-    agency: str
-    run: str
-    session: int = 0
-    now: datetime | None = None
-    seq: int
-    counter: int
-    obs_n: int
-    published: int
-    injects: int
-    sent_to: dict[str, int]
-    received_from: dict[str, int]
-    book: Book
-    automaton: AutomatonState
-    heap: list[_HeapEntry]
-    outbox: dict[str, Envelope]
-    last_from: list[tuple[str, Kind, str]]
-    links: list[LinkRow]
-    rng_policy: Any
-    rng_links: Any
 
 
 class NodeCore:
@@ -114,8 +46,7 @@ class NodeCore:
         self.auto = Automaton(roster, agency, policy, stream(seed, "policy", agency))
         self._link_rng = stream(seed, "links", agency)
         self.links = LinkTable(roster.latency)
-        self._heap: list[tuple[datetime, int, str, int, int, Any]] = []
-        self._counter = 0
+        self._agenda = Agenda()
         self.seq = 0
         self.now: datetime | None = None
         self._outbox: dict[str, Envelope] = {}
@@ -149,12 +80,12 @@ class NodeCore:
             return self._flush()
         self.received_from[topic_sender] += 1
         when = max(env.arrives_at or now, now)
-        self._push(when, _MSG, env.sender, env.seq, _Inbound(env, topic_sender))
+        self._agenda.push(when, Slot.MESSAGE, env.sender, env.seq, Inbound(env, topic_sender))
         return self._flush()
 
     def on_inject(self, order: InjectOrder) -> None:
         self.injects = max(self.injects, order.seq)
-        self._push(order.at, _INJECT, "", order.seq, order)
+        self._agenda.push(order.at, Slot.INJECT, "", order.seq, order)
 
     def on_links(self, state: LinksState) -> None:
         self.links = LinkTable.from_rows(list(state.links))
@@ -162,10 +93,7 @@ class NodeCore:
     # -- time ---------------------------------------------------------------------------------
 
     def next_due(self) -> datetime | None:
-        times = [self._heap[0][0]] if self._heap else []
-        deadline = self.engine.next_deadline()
-        if deadline is not None:
-            times.append(deadline)
+        times = [t for t in (self._agenda.next_time(), self.engine.next_deadline()) if t is not None]
         return min(times, default=None)
 
     def run_until(self, until: datetime, *, late: bool = False) -> list[Publish]:
@@ -175,7 +103,7 @@ class NodeCore:
         (realtime) it is handled *now*, at ``until``: what fell due while this node was paused
         or down is done when it can be done, and stamped so."""
         while True:
-            heap_t = self._heap[0][0] if self._heap else None
+            heap_t = self._agenda.next_time()
             dead_t = self.engine.next_deadline()
             candidates = [t for t in (heap_t, dead_t) if t is not None]
             if not candidates or min(candidates) > until:
@@ -184,8 +112,7 @@ class NodeCore:
             when = until if late else t
             self.now = when
             if heap_t is not None and heap_t == t:
-                item = heapq.heappop(self._heap)[-1]
-                self._handle_item(item, when)
+                self._handle_item(self._agenda.pop().item, when)
             else:
                 self._handle(self.engine.advance(t), when)
         self.now = until if self.now is None or until > self.now else self.now
@@ -194,23 +121,13 @@ class NodeCore:
     # -- persistence ----------------------------------------------------------------------------
 
     def snapshot(self, run: str, session: int) -> NodeState:
-        heap = []
-        for at, cls, key, order, counter, item in self._heap:
-            entry = _HeapEntry(at=at, cls=cls, key=key, order=order, counter=counter)
-            if isinstance(item, _Inbound):
-                entry.inbound = item
-            elif isinstance(item, Order):
-                entry.inject = cast("InjectOrder", item)
-            else:
-                entry.draft = item
-            heap.append(entry)
         return NodeState(
             agency=self.me,
             run=run,
             session=session,
             now=self.now,
             seq=self.seq,
-            counter=self._counter,
+            counter=self._agenda.counter,
             obs_n=self._obs_n,
             published=self.published,
             injects=self.injects,
@@ -218,7 +135,7 @@ class NodeCore:
             received_from=dict(self.received_from),
             book=self.engine.book,
             automaton=self.auto.state(),
-            heap=heap,
+            heap=[HeapEntry.of(due) for due in self._agenda.entries()],
             outbox=self._outbox,
             last_from=[(s, k, i) for (s, k), i in sorted(self._last_from.items())],
             links=self.links.rows(),
@@ -228,21 +145,17 @@ class NodeCore:
 
     def restore(self, state: NodeState) -> None:
         self.now = state.now
-        self.seq, self._counter, self._obs_n = state.seq, state.counter, state.obs_n
+        self.seq, self._obs_n = state.seq, state.obs_n
         self.published, self.injects = state.published, state.injects
         self.sent_to, self.received_from = Counter(state.sent_to), Counter(state.received_from)
         self.engine.book = state.book
         self.auto.restore(state.automaton)
-        self._heap = []
-        for e in state.heap:
-            item: Any = e.inbound or e.inject or e.draft
-            self._heap.append((e.at, e.cls, e.key, e.order, e.counter, item))
-        heapq.heapify(self._heap)
+        self._agenda.load([e.due() for e in state.heap], state.counter)
         self._outbox = dict(state.outbox)
         self._last_from = {(s, k): i for s, k, i in state.last_from}
         self.links = LinkTable.from_rows(state.links)
-        self.auto.rng.setstate(_rng_state(state.rng_policy))
-        self._link_rng.setstate(_rng_state(state.rng_links))
+        self.auto.rng.setstate(rng_state(state.rng_policy))
+        self._link_rng.setstate(rng_state(state.rng_links))
 
     def report(self, round_no: int, *, final: bool = False) -> RoundReport:
         return RoundReport(
@@ -258,19 +171,17 @@ class NodeCore:
 
     # -- handling -----------------------------------------------------------------------------
 
-    def _push(self, at: datetime, cls: int, key: str, order: int, item: Any) -> None:
-        self._counter += 1
-        heapq.heappush(self._heap, (at, cls, key, order, self._counter, item))
-
-    def _handle_item(self, item: Any, t: datetime) -> None:
-        if isinstance(item, _Inbound):
-            env = item.envelope
-            actions = self.engine.receive(env, t, item.topic_sender)
-            self._handle(actions, t, topic=self.topics.msg(self.me, item.topic_sender))
-        elif isinstance(item, Order):
-            self._inject(item, t)
-        elif isinstance(item, Draft) and self.auto.still_wanted(item, self.engine.book.obligations):
-            self._send_draft(item, t)
+    def _handle_item(self, item: Item, t: datetime) -> None:
+        match item:
+            case Inbound(envelope=env, topic_sender=sender):
+                actions = self.engine.receive(env, t, sender)
+                self._handle(actions, t, topic=self.topics.msg(self.me, sender))
+            case Draft():
+                self.auto.clear_pending(item)
+                if self.auto.still_wanted(item, self.engine.book.obligations):
+                    self._send_draft(item, t)
+            case _:
+                self._inject(item, t)
 
     def _inject(self, order: Order, t: datetime) -> None:
         log.info("inject", id=order.id, note=order.note)
@@ -286,65 +197,26 @@ class NodeCore:
         ref = self._last_from.get((msg.to, msg.in_reply_to)) if msg.in_reply_to else None
         view = self.auto.incidents.get(msg.incident or "")
         severity = msg.severity if msg.severity is not None else (view.severity if view else 0)
-        body = body_from(msg.kind, msg.body, now=t)
-        draft = Draft(
-            t,
-            msg.to,
-            msg.kind,
-            body,
-            msg.incident,
-            ref=ref,
-            severity=severity,
-            channel=msg.channel,
-            reason="scripted",
-            tlp=msg.tlp or Tlp.AMBER,
-        )
-        self._send_draft(draft, t)
+        self._send_draft(nodedrafts.scripted(msg, ref, severity, t), t)
 
     def _schedule(self, drafts: list[Draft]) -> None:
         for draft in drafts:
-            self._push(draft.at, _DRAFT, "", 0, draft)
+            self._agenda.push(draft.at, Slot.DRAFT, "", 0, draft)
 
     def _handle(self, actions: list[Action], t: datetime, topic: str = "") -> None:
+        """Act on the engine's actions (or report them), and schedule what the automaton drafts."""
         for action in actions:
             match action:
                 case Accepted(envelope=env):
                     self._last_from[(env.sender, env.kind)] = env.id
                 case Rejected(reason=reason, detail=detail, envelope=env, reply_to=reply_to):
                     self._reject(reason, detail, env, topic, reply_to or "", t)
-                case Duplicate(envelope=env):
-                    self._obs(DuplicateObs(agency=self.me, at=t, message=env.id, sender=env.sender))
-                case ObligationChanged(obligation=ob, status=status):
-                    self._obs(ObligationObs(agency=self.me, at=t, status=status, obligation=ob))
-                case AwaitingChanged(expectation=exp, status=status, late=late):
-                    self._obs(AwaitingObs(agency=self.me, at=t, status=status, late=late, expectation=exp))
                 case Retry(expectation=exp, attempt=attempt):
                     self._retry(exp.trigger, exp.id, attempt, t)
-                case Escalate(expectation=exp, channel=channel):
-                    self._obs(
-                        EscalationObs(
-                            agency=self.me,
-                            at=t,
-                            expectation=exp.id,
-                            original=exp.trigger,
-                            channel=channel,
-                            why="no_answer",
-                            incident=exp.incident,
-                        )
-                    )
-                case Fallback(envelope=env, channel=channel):
-                    self._obs(
-                        EscalationObs(
-                            agency=self.me,
-                            at=t,
-                            original=env.id,
-                            channel=channel,
-                            why="link_down",
-                            incident=env.incident,
-                        )
-                    )
-                case Violation(envelope=env, rule=rule, detail=detail):
-                    self._obs(ViolationObs(agency=self.me, at=t, message=env.id, rule=rule, detail=detail))
+                case _:
+                    obs = observation_of(action, self.me, t)
+                    if obs is not None:
+                        self._obs(obs)
             self._schedule(self.auto.react(action, t))
 
     def _reject(
@@ -374,49 +246,35 @@ class NodeCore:
         channel = None
         if env is not None and self.roster.has_link(env.channel, self.me, reply_to):
             channel = env.channel
-        body = ProtocolErrorBody(offending_id=env.id if env else None, reason=reason, detail=detail[:2000])
-        self._send_draft(
-            Draft(
-                t,
-                reply_to,
-                Kind.PROTOCOL_ERROR,
-                body,
-                env.incident if env else None,
-                channel=channel,
-                reason="protocol error",
-            ),
-            t,
-        )
+        self._send_draft(nodedrafts.protocol_error(reason, detail, env, reply_to, channel, t), t)
 
     def _retry(self, trigger: str, expectation: str, attempt: int, t: datetime) -> None:
         original = self._outbox.get(trigger)
         if original is None:
             return
-        draft = Draft(
-            t,
-            original.recipient,
-            original.kind,
-            original.body,
-            original.incident,
-            ref=original.id,
-            severity=original.severity,
-            channel=original.channel,
-            reason=f"retry {attempt}",
-            tlp=original.tlp,
-        )
-        env = self._send_draft(draft, t)
+        env = self._send_draft(nodedrafts.retry(original, attempt, t), t)
         if env is not None:
             self._obs(RetryObs(agency=self.me, at=t, expectation=expectation, attempt=attempt, message=env.id))
 
     def _send_draft(self, draft: Draft, t: datetime) -> Envelope | None:
-        key: LinkKey | None = None
-        if draft.channel is not None and self.roster.has_link(draft.channel, self.me, draft.to):
-            key = LinkKey.of(draft.channel, self.me, draft.to)
-        else:
-            # No such link under this agreement (a scenario run with --protocol): any link
-            # between the two that carries the kind, else the domestic chain carries it.
-            key = self.roster.route(self.me, draft.to, draft.kind)
-        if key is None and draft.incident is not None and draft.kind is not Kind.PROTOCOL_ERROR:
+        """Route, build, check and transmit one message; the envelope if it was sent (or refused
+        by a down link), None if it never left (rerouted or blocked)."""
+        key = self._route(draft, t)
+        if key is None:
+            return None
+        env = self._envelope(draft, key, t)
+        if not self._may_send(env, t):
+            return None
+        self.seq += 1
+        return self._transmit(env, key, t)
+
+    def _route(self, draft: Draft, t: datetime) -> LinkKey | None:
+        """The link the draft goes on; None when it cannot go from here (it is handed to an
+        agency of our state that can, or blocked: both observed)."""
+        key = self._link_for(draft)
+        if key is not None:
+            return key
+        if draft.incident is not None and draft.kind is not Kind.PROTOCOL_ERROR:
             rerouted = self.auto.reroute(draft, t)
             if rerouted:
                 self._obs(
@@ -431,20 +289,29 @@ class NodeCore:
                 )
                 self._schedule(rerouted)
                 return None
-        if key is None:
-            self._obs(
-                BlockedObs(
-                    agency=self.me,
-                    at=t,
-                    kind=draft.kind,
-                    recipient=draft.to,
-                    reason=RejectReason.NO_LINK,
-                    incident=draft.incident,
-                    detail=f"no link from {self.me} to {draft.to} that carries {draft.kind.value}",
-                )
+        self._obs(
+            BlockedObs(
+                agency=self.me,
+                at=t,
+                kind=draft.kind,
+                recipient=draft.to,
+                reason=RejectReason.NO_LINK,
+                incident=draft.incident,
+                detail=f"no link from {self.me} to {draft.to} that carries {draft.kind.value}",
             )
-            return None
-        env = Envelope(
+        )
+        return None
+
+    def _link_for(self, draft: Draft) -> LinkKey | None:
+        if draft.channel is not None and self.roster.has_link(draft.channel, self.me, draft.to):
+            return LinkKey.of(draft.channel, self.me, draft.to)
+        # No such link under this agreement (a scenario run with --protocol): any link
+        # between the two that carries the kind, else the domestic chain carries it.
+        return self.roster.route(self.me, draft.to, draft.kind)
+
+    def _envelope(self, draft: Draft, key: LinkKey, t: datetime) -> Envelope:
+        """The draft as our next message on ``key`` (its number is taken only once it is sent)."""
+        return Envelope(
             id=f"{self.me}-{self.seq + 1}",
             exercise=self.topics.exercise,
             sender=self.me,
@@ -458,29 +325,33 @@ class NodeCore:
             tlp=draft.tlp,
             body=draft.body,
         )
+
+    def _may_send(self, env: Envelope, t: datetime) -> bool:
+        """Whether the agreement allows the message; a blocked one is observed."""
         try:
             self.engine.check_send(env)
         except LocalProtocolError as exc:
             log.warning(
-                "blocked_own_message", kind=draft.kind.value, to=draft.to, reason=exc.reason.value, detail=exc.detail
+                "blocked_own_message", kind=env.kind.value, to=env.recipient, reason=exc.reason.value, detail=exc.detail
             )
             self._obs(
                 BlockedObs(
                     agency=self.me,
                     at=t,
-                    kind=draft.kind,
-                    recipient=draft.to,
+                    kind=env.kind,
+                    recipient=env.recipient,
                     reason=exc.reason,
                     detail=exc.detail,
-                    incident=draft.incident,
+                    incident=env.incident,
                 )
             )
-            return None
-        self.seq += 1
-        condition = self.links.get(key)
-        if condition is None:  # the scenario changed under us; treat as down
-            condition = Condition(up=False, latency=timedelta(minutes=1))
-        decision = decide(condition, self._link_rng)
+            return False
+        return True
+
+    def _transmit(self, env: Envelope, key: LinkKey, t: datetime) -> Envelope:
+        """Put the message on its link, which delivers, duplicates, loses or refuses it; what
+        left is kept for retries and told to the engine and the automaton."""
+        decision = self._decide(key)
         if decision.fate is not Fate.DELIVERED:
             self._obs(
                 LinkObs(
@@ -489,9 +360,9 @@ class NodeCore:
                     fate=decision.fate,
                     message=env.id,
                     channel=key.channel,
-                    recipient=draft.to,
-                    kind=draft.kind,
-                    incident=draft.incident,
+                    recipient=env.recipient,
+                    kind=env.kind,
+                    incident=env.incident,
                 )
             )
         if decision.fate is Fate.REFUSED:
@@ -499,17 +370,23 @@ class NodeCore:
             return env
         wire = env.model_copy(update={"arrives_at": t + decision.latency})
         for _ in range(decision.copies):
-            self._publish(Publish(self.topics.msg(draft.to, self.me), encode(wire)))
-            self.sent_to[draft.to] += 1
+            self._publish(Publish(self.topics.msg(env.recipient, self.me), encode(wire)))
+            self.sent_to[env.recipient] += 1
         if self.roster.agreement.rule(env.kind) is not None:
-            self._outbox[env.id] = env
+            self._outbox[env.id] = env  # kept for retries
         self._handle(self.engine.sent(wire, t, 2 * decision.latency), t)
         self._schedule(self.auto.note_sent(wire))
         return wire
 
+    def _decide(self, key: LinkKey) -> Decision:
+        condition = self.links.get(key)
+        if condition is None:  # the scenario changed under us; treat as down
+            condition = Condition(up=False, latency=timedelta(minutes=1))
+        return decide(condition, self._link_rng)
+
     # -- output -------------------------------------------------------------------------------
 
-    def _obs(self, obs: BaseModel) -> None:
+    def _obs(self, obs: Observation) -> None:
         self._obs_n += 1
         stamped = obs.model_copy(update={"seq": self.seq, "n": self._obs_n})
         self._publish(Publish(self.topics.obs(self.me), encode_obs(stamped)))
@@ -521,9 +398,3 @@ class NodeCore:
     def _flush(self) -> list[Publish]:
         out, self._out = self._out, []
         return out
-
-
-def _rng_state(value: Any) -> tuple[Any, ...]:
-    """random.Random.getstate() after a JSON round trip (lists back to tuples)."""
-    version, internal, gauss = value
-    return (version, tuple(internal), gauss)

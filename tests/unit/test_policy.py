@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from sim.core.automation import Automaton
 from sim.core.automation.drafts import AutomatonState, Draft
-from sim.core.automation.policy import Automaton
 from sim.core.protocol import Engine, Escalate, Fallback
 from sim.core.rng import stream
 from sim.core.roster import Roster
@@ -406,6 +406,7 @@ def test_an_answer_is_still_wanted_unless_closed(status: Status, wanted: bool) -
     agent = _agent("bb-cert")
     draft = Draft(T0, "aa-cert", Kind.ACK, Ack(received_at=T0), INCIDENT, ref="aa-cert-1", meets="ob")
     agent.auto.pending.add("ob")
+    agent.auto.clear_pending(draft)  # it fell due
     assert agent.auto.still_wanted(draft, {"ob": _obligation(status)}) is wanted
     assert "ob" not in agent.auto.pending
     assert agent.auto.still_wanted(draft, {}) is False
@@ -484,6 +485,7 @@ def test_a_repeat_of_something_we_answered_is_answered_again() -> None:
     (ack,) = agent.receive(warning)
     sent = envelope(ack.body, sender="bb-cert", recipient="aa-cert", ref=warning.id, sent_at=ack.at)
     agent.engine.sent(sent, ack.at, minutes(4))  # the ACK left, and was lost on the way
+    agent.auto.clear_pending(ack)  # it fell due
     assert agent.auto.still_wanted(ack, agent.engine.book.obligations) is False  # it is done
     retry = envelope(Kind.EARLY_WARNING, ref=warning.id, seq=2, arrives_at=T0 + minutes(66))
     (again,) = agent.receive(retry)

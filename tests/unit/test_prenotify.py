@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from sim.core.automation import Automaton
 from sim.core.automation.drafts import Draft
-from sim.core.automation.policy import Automaton
 from sim.core.protocol import Accepted
 from sim.model.injects import Detect, Operation
 from sim.model.messages import EarlyWarning, Goodwill, Kind, Position, PreNotify, ProvideInfo, StandDown

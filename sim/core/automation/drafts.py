@@ -20,6 +20,7 @@ from sim.model.messages import (
     Kind,
     Position,
     ProvideInfo,
+    ReferralReason,
     RequestInfo,
     Tlp,
     Warning,
@@ -57,9 +58,13 @@ class IncidentView(BaseModel):
     counterpart_state: str | None = None
     raised_by_us: bool = False
     closed: bool = False
-    #: Foreign channels on which we have already escalated or relayed this incident.
+    #: Foreign channels on which we have already raised this incident (warned, escalated,
+    #: handed it over).
     escalated: list[str] = Field(default_factory=list)
+    #: Refused messages we relayed, as ``channel:original`` (or the channel alone).
     relayed: list[str] = Field(default_factory=list)
+    #: Reasons for which we already referred it up our domestic chain (once per reason).
+    referred_up: list[ReferralReason] = Field(default_factory=list)
     #: Domestic agencies we exchanged messages with about it.
     partners: list[str] = Field(default_factory=list)
     #: Foreign channels on which we closed the matter after our chain stood down.

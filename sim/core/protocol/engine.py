@@ -1,23 +1,22 @@
-"""The agreed protocol as a pure state machine, in the style of h11.
-
-One :class:`Engine` per agency. Events go in (a message received, a message sent, a send
-refused by a down link, time advanced) and actions come out (accept or reject, obligation
-opened / met / missed, retry, escalate, fall back). It never sleeps, never reads a clock and
-never touches MQTT; its whole state is a :class:`Book` that serialises to JSON.
-
-Two sides of every answer rule are tracked:
-
-* the **owner** (the recipient) holds an :class:`Obligation`: answer by ``due_at``;
-* the **waiting** side (the sender) holds an :class:`Awaiting`: if no answer has arrived by
-  ``check_at`` (the deadline plus the round trip on the link), retry as often as the
-  agreement says, then escalate to the channel's fallback.
-"""
+"""The protocol :class:`Engine` of one agency: inbound (screen, receive), outbound
+(check_send, sent, refused) and time (next_deadline, advance), over a :class:`Book`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sim.core.protocol.actions import (
+    Accepted,
+    Action,
+    AwaitingChanged,
+    Duplicate,
+    Escalate,
+    Fallback,
+    ObligationChanged,
+    Rejected,
+    Retry,
+    Violation,
+)
 from sim.core.roster import Roster
 from sim.model.agreement import Agreement, Rule
 from sim.model.errors import LocalProtocolError
@@ -39,75 +38,6 @@ INCIDENT_KINDS = frozenset(
         Kind.REFERRAL,
     }
 )
-
-
-@dataclass(frozen=True)
-class Accepted:
-    envelope: Envelope
-    #: The obligation this message repeats (a retry of something already received).
-    repeat_of: Obligation | None = None
-
-
-@dataclass(frozen=True)
-class Rejected:
-    reason: RejectReason
-    detail: str
-    envelope: Envelope | None
-    #: Who gets a PROTOCOL_ERROR (None: nobody we can answer).
-    reply_to: str | None
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    envelope: Envelope
-
-
-@dataclass(frozen=True)
-class ObligationChanged:
-    obligation: Obligation
-    status: Status
-
-
-@dataclass(frozen=True)
-class AwaitingChanged:
-    expectation: Awaiting
-    status: Status
-    #: For MET after MISSED: the answer came, but late.
-    late: bool = False
-
-
-@dataclass(frozen=True)
-class Retry:
-    """Send the trigger again (a new message with ``ref`` = the original)."""
-
-    expectation: Awaiting
-    attempt: int
-
-
-@dataclass(frozen=True)
-class Escalate:
-    """Retries are spent: take the matter to ``channel`` (None: the agreement has no higher)."""
-
-    expectation: Awaiting
-    channel: str | None
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """The link refused the message: carry it on ``channel`` instead (None: no fallback)."""
-
-    envelope: Envelope
-    channel: str | None
-
-
-@dataclass(frozen=True)
-class Violation:
-    envelope: Envelope
-    rule: str
-    detail: str
-
-
-Action = Accepted | Rejected | Duplicate | ObligationChanged | AwaitingChanged | Retry | Escalate | Fallback | Violation
 
 
 class Engine:
@@ -235,13 +165,18 @@ class Engine:
             return None
         return self.agreement.rule(env.kind)
 
+    def _answer_within(self, env: Envelope) -> timedelta:
+        """How long the recipient of ``env`` has to answer it (urgent requests: less)."""
+        urgent = isinstance(env.body, RequestInfo) and env.body.urgent
+        within = self.agreement.answer_deadline(env.kind, urgent=urgent)
+        assert within is not None
+        return within
+
     def _open_obligation(self, env: Envelope, now: datetime) -> list[Action]:
         rule = self._rule_for(env)
         if rule is None or rule.answer is None:
             return []
-        urgent = isinstance(env.body, RequestInfo) and env.body.urgent
-        within = self.agreement.answer_deadline(env.kind, urgent=urgent)
-        assert within is not None
+        within = self._answer_within(env)
         ob = Obligation(
             id=f"{env.id}#answer",
             rule="answer",
@@ -283,72 +218,85 @@ class Engine:
         self.book.sent[env.id] = Sent(
             recipient=env.recipient, kind=env.kind, incident=env.incident, channel=env.channel
         )
+        actions = self._meet_obligations(env, now)
+        if env.kind is Kind.STAND_DOWN:
+            actions.extend(self._cancel_expectations(env.recipient, env.incident, now))
+        retry_of = self._retry_of(env)
+        if retry_of is not None:
+            retry_of.sent_ids.append(env.id)
+            return actions
+        rule = self._rule_for(env)
+        if rule is not None:
+            actions.extend(self._await_answer(env, rule, now, round_trip))
+            actions.extend(self._owe_follow_up(env, rule, now))
+            actions.extend(self._check_lead(env, rule, now))
+        return actions
+
+    def _meet_obligations(self, env: Envelope, now: datetime) -> list[Action]:
+        """Our message meets what we owed its recipient: the answer it refers to, or a
+        follow-up on its incident."""
         actions: list[Action] = []
         for ob in self.book.obligations.values():
-            if ob.status is not Status.OPEN or ob.counterparty != env.recipient:
-                continue
-            if env.kind not in ob.kinds:
+            if ob.status is not Status.OPEN or ob.counterparty != env.recipient or env.kind not in ob.kinds:
                 continue
             if ob.answers_to(env.ref) or (ob.rule == "follow_up" and ob.incident == env.incident):
                 ob.status, ob.closed_at, ob.met_by = Status.MET, now, env.id
                 actions.append(ObligationChanged(ob, Status.MET))
-        if env.kind is Kind.STAND_DOWN:
-            actions.extend(self._cancel_expectations(env.recipient, env.incident, now))
-        retry_of = self._retry_of(env)
-        rule = self._rule_for(env)
-        if retry_of is not None:
-            retry_of.sent_ids.append(env.id)
-            return actions
-        if rule is not None and rule.answer is not None:
-            urgent = isinstance(env.body, RequestInfo) and env.body.urgent
-            within = self.agreement.answer_deadline(env.kind, urgent=urgent)
-            assert within is not None
-            exp = Awaiting(
-                id=f"{env.id}#expect",
-                waiting=self.me,
-                counterparty=env.recipient,
-                incident=env.incident,
-                trigger=env.id,
-                trigger_kind=env.kind,
-                kinds=rule.answer.kinds,
-                channel=env.channel,
-                opened_at=now,
-                within=within,
-                round_trip=round_trip,
-                check_at=now + within + round_trip,
-                sent_ids=[env.id],
-            )
-            self.book.expectations[exp.id] = exp
-            actions.append(AwaitingChanged(exp, Status.OPEN))
-        if rule is not None and rule.follow_up is not None and env.incident is not None:
-            ob = Obligation(
-                id=f"{env.id}#follow_up",
-                rule="follow_up",
-                owner=self.me,
-                counterparty=env.recipient,
-                incident=env.incident,
-                trigger=env.id,
-                trigger_kind=env.kind,
-                kinds=rule.follow_up.kinds,
-                channel=env.channel,
-                opened_at=now,
-                due_at=now + rule.follow_up.within,
-            )
-            if not any(
-                o.rule == "follow_up"
-                and o.status is Status.OPEN
-                and o.counterparty == ob.counterparty
-                and o.incident == ob.incident
-                and o.trigger_kind == ob.trigger_kind
-                for o in self.book.obligations.values()
-            ):
-                self.book.obligations[ob.id] = ob
-                actions.append(ObligationChanged(ob, Status.OPEN))
-        if rule is not None and rule.min_lead is not None and isinstance(env.body, PreNotify):
-            lead = env.body.window_start - now
-            if lead < rule.min_lead:
-                actions.append(Violation(env, "min_lead", f"sent {lead} ahead; the agreement asks {rule.min_lead}"))
         return actions
+
+    def _await_answer(self, env: Envelope, rule: Rule, now: datetime, round_trip: timedelta) -> list[Action]:
+        """The recipient owes us an answer: wait for it until the deadline plus the round trip."""
+        if rule.answer is None:
+            return []
+        within = self._answer_within(env)
+        exp = Awaiting(
+            id=f"{env.id}#expect",
+            waiting=self.me,
+            counterparty=env.recipient,
+            incident=env.incident,
+            trigger=env.id,
+            trigger_kind=env.kind,
+            kinds=rule.answer.kinds,
+            channel=env.channel,
+            opened_at=now,
+            within=within,
+            round_trip=round_trip,
+            check_at=now + within + round_trip,
+            sent_ids=[env.id],
+        )
+        self.book.expectations[exp.id] = exp
+        return [AwaitingChanged(exp, Status.OPEN)]
+
+    def _owe_follow_up(self, env: Envelope, rule: Rule, now: datetime) -> list[Action]:
+        """What we raised, we keep the recipient informed of — one open follow-up at a time."""
+        if rule.follow_up is None or env.incident is None:
+            return []
+        ob = Obligation(
+            id=f"{env.id}#follow_up",
+            rule="follow_up",
+            owner=self.me,
+            counterparty=env.recipient,
+            incident=env.incident,
+            trigger=env.id,
+            trigger_kind=env.kind,
+            kinds=rule.follow_up.kinds,
+            channel=env.channel,
+            opened_at=now,
+            due_at=now + rule.follow_up.within,
+        )
+        if any(_same_follow_up(o, ob) for o in self.book.obligations.values()):
+            return []
+        self.book.obligations[ob.id] = ob
+        return [ObligationChanged(ob, Status.OPEN)]
+
+    def _check_lead(self, env: Envelope, rule: Rule, now: datetime) -> list[Action]:
+        """A pre-notification must go out the agreed lead time ahead of its window."""
+        if rule.min_lead is None or not isinstance(env.body, PreNotify):
+            return []
+        lead = env.body.window_start - now
+        if lead < rule.min_lead:
+            return [Violation(env, "min_lead", f"sent {lead} ahead; the agreement asks {rule.min_lead}")]
+        return []
 
     def _retry_of(self, env: Envelope) -> Awaiting | None:
         if env.ref is None:
@@ -389,6 +337,17 @@ class Engine:
 
     def advance(self, now: datetime) -> list[Action]:
         """Fire every deadline at or before ``now``, earliest first (ties by id)."""
+        actions: list[Action] = []
+        for when, item in self._due(now):
+            if isinstance(item, Obligation):
+                item.status, item.closed_at = Status.MISSED, when
+                actions.append(ObligationChanged(item, Status.MISSED))
+            else:
+                actions.extend(self._unanswered(item, when))
+        return actions
+
+    def _due(self, now: datetime) -> list[tuple[datetime, Obligation | Awaiting]]:
+        """Open obligations and expectations whose time has come, earliest first (ties by id)."""
         due: list[tuple[datetime, str, Obligation | Awaiting]] = []
         due += [
             (o.due_at, o.id, o) for o in self.book.obligations.values() if o.status is Status.OPEN and o.due_at <= now
@@ -398,23 +357,32 @@ class Engine:
             for e in self.book.expectations.values()
             if e.status is Status.OPEN and e.check_at <= now
         ]
-        actions: list[Action] = []
-        for when, _, item in sorted(due, key=lambda d: (d[0], d[1])):
-            if isinstance(item, Obligation):
-                item.status, item.closed_at = Status.MISSED, when
-                actions.append(ObligationChanged(item, Status.MISSED))
-                continue
-            rule = self.agreement.rule(item.trigger_kind)
-            on_missed = rule.on_missed if rule else None
-            if on_missed is not None and item.retries < on_missed.retry:
-                item.retries += 1
-                wait = on_missed.retry_within or item.within
-                item.check_at = when + wait + item.round_trip
-                actions.append(Retry(item, item.retries))
-                continue
-            item.status, item.closed_at = Status.MISSED, when
-            actions.append(AwaitingChanged(item, Status.MISSED))
-            if on_missed is not None and on_missed.then == "escalate":
-                channel = self.agreement.channel(item.channel)
-                actions.append(Escalate(item, channel.fallback if channel else None))
+        return [(when, item) for when, _, item in sorted(due, key=lambda d: (d[0], d[1]))]
+
+    def _unanswered(self, exp: Awaiting, when: datetime) -> list[Action]:
+        """No answer by ``check_at``: retry as often as the agreement says, then give up and
+        escalate to the channel's fallback when it says so."""
+        rule = self.agreement.rule(exp.trigger_kind)
+        on_missed = rule.on_missed if rule else None
+        if on_missed is not None and exp.retries < on_missed.retry:
+            exp.retries += 1
+            wait = on_missed.retry_within or exp.within
+            exp.check_at = when + wait + exp.round_trip
+            return [Retry(exp, exp.retries)]
+        exp.status, exp.closed_at = Status.MISSED, when
+        actions: list[Action] = [AwaitingChanged(exp, Status.MISSED)]
+        if on_missed is not None and on_missed.then == "escalate":
+            channel = self.agreement.channel(exp.channel)
+            actions.append(Escalate(exp, channel.fallback if channel else None))
         return actions
+
+
+def _same_follow_up(ob: Obligation, new: Obligation) -> bool:
+    """``ob`` is an open follow-up of the same kind of matter to the same party as ``new``."""
+    return (
+        ob.rule == "follow_up"
+        and ob.status is Status.OPEN
+        and ob.counterparty == new.counterparty
+        and ob.incident == new.incident
+        and ob.trigger_kind == new.trigger_kind
+    )

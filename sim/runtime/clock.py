@@ -1,10 +1,13 @@
-"""Sim time. The only module in ``sim/`` that reads the wall clock or sleeps.
+"""Sim time, and the only module in ``sim/`` that reads the wall clock or sleeps.
 
-* :class:`VirtualClock` (fast mode): time jumps to whatever the director grants; a round of
-  the discrete-event loop handles everything due at or before the granted time.
-* :class:`RealtimeClock` (live exercises): ``sim = t0_sim + speed × (wall − t0_wall)``,
-  pausable, its parameters taken from the director's retained ``ctl/clock`` so that every
-  participant, including one that joins late, agrees on sim time.
+Two clocks behind one :class:`Clock` interface (like SimPy's environment, whose ``rt`` variant
+overrides only how time advances):
+
+* :class:`VirtualClock` (fast mode): time stands still until it is moved — by the director's
+  fast rounds (:mod:`sim.runtime.fast`) to the next moment anything is due, which it then grants.
+* :class:`RealtimeClock` (realtime): ``sim = t0_sim + speed × (wall − t0_wall)``, pausable; a
+  node adopts the director's retained ``ctl/clock`` so that every participant, including one
+  that joins late, agrees on sim time (:mod:`sim.runtime.realtime`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """What every clock answers: the current sim time."""
+
     def now(self) -> datetime: ...
 
 
@@ -36,7 +41,7 @@ class ClockLike(Protocol):
 
 
 class VirtualClock:
-    """Discrete-event time: it moves only when told to (by a grant)."""
+    """Discrete-event time: it moves only when told to, and only forward."""
 
     def __init__(self, start: datetime) -> None:
         self._now = start

@@ -1,7 +1,8 @@
 """Sim time, and the only module in ``sim/`` that reads the wall clock or sleeps.
 
-Two clocks behind one :class:`Clock` interface (like SimPy's environment, whose ``rt`` variant
-overrides only how time advances):
+Two clocks, both answering ``now()``: the same model code runs on either, as SimPy's
+environment does with its ``rt`` variant overriding only how time advances. Which one runs is
+the pacing's choice (:mod:`sim.runtime.pacing`):
 
 * :class:`VirtualClock` (fast mode): time stands still until it is moved — by the director's
   fast rounds (:mod:`sim.runtime.fast`) to the next moment anything is due, which it then grants.
@@ -16,12 +17,6 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-
-
-class Clock(Protocol):
-    """What every clock answers: the current sim time."""
-
-    def now(self) -> datetime: ...
 
 
 class ClockLike(Protocol):

@@ -90,7 +90,7 @@ class Commands:
             case "pause" | "resume":
                 refusal, at = self._pause(command.action == "pause", at)
             case "speed":
-                refusal, at = self._speed(command.speed)
+                refusal, at = self._speed(command.speed, at)
             case "inject":
                 refusal = self._inject(command.inject)
             case "end":
@@ -107,11 +107,12 @@ class Commands:
         self.director.send_clock()  # everyone (dashboards too) sees the pause
         return None, at
 
-    def _speed(self, speed: float | None) -> tuple[str | None, datetime]:
-        refusal, at = self.director.pacing.set_speed(speed)
-        if refusal is None:
-            self.director.send_clock()
-        return refusal, at
+    def _speed(self, speed: float | None, at: datetime) -> tuple[str | None, datetime]:
+        refusal, changed_at = self.director.pacing.set_speed(speed)
+        if refusal is not None:
+            return refusal, at
+        self.director.send_clock()
+        return None, changed_at
 
     def _inject(self, inject: Inject | None) -> str | None:
         director = self.director

@@ -19,8 +19,9 @@ from sim.evaluation.outcome import Event, ExerciseState
 from sim.model.durations import format_duration
 from sim.model.errors import HotlineError
 from sim.model.journal import Entry
-from sim.runtime.director import Director, Mode, RunStats
+from sim.runtime.director import Director, RunStats
 from sim.runtime.exercise import RunResult
+from sim.runtime.pacing import Mode
 from sim.runtime.transport import BrokerUrl, Connector
 from sim.scenario.errors import InputFileError, NotFound
 from sim.scenario.load import LoadedScenario, find_scenario, load_agreement, load_scenario, shipped_scenarios
@@ -231,8 +232,6 @@ def run(
     """Run an exercise — realtime at --speed, or --fast — and print its timeline and summary."""
     loaded = load(scenario, protocol)
     url = parse_broker(broker) if broker is not None else None
-    from sim.runtime.exercise import run_exercise  # noqa: PLC0415 - keeps `hotline validate` light
-
     if fast and speed is not None:
         die(EXIT_BAD_INPUT, "error: --fast runs as fast as it can; --speed is for realtime runs (drop one)")
     speed = speed or 60.0
@@ -246,18 +245,36 @@ def run(
         if result is None:
             say("dashboard closed before the exercise ended: it was stopped (run with --headless to keep it going)")
             raise typer.Exit(EXIT_RUNTIME)
-        code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
-        write_report(result.journal)
-        if code:
-            raise typer.Exit(code)
-        return
+    else:
+        result = _headless(loaded, mode, speed, the_seed, url, out, exercise, credentials, printer, directors)
+    code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
+    write_report(result.journal)
+    if code:
+        raise typer.Exit(code)
+
+
+def _headless(
+    loaded: LoadedScenario,
+    mode: Mode,
+    speed: float,
+    seed: int,
+    url: BrokerUrl | None,
+    out: Path,
+    exercise: str | None,
+    credentials: Path | None,
+    printer: RunPrinter,
+    directors: list[Director],
+) -> RunResult:
+    """The exercise runs with its timeline printed as it happens; Ctrl-C ends it properly."""
+    from sim.runtime.exercise import run_exercise  # noqa: PLC0415 - keeps `hotline validate` light
+
     try:
-        result = until_done(
+        return until_done(
             lambda: run_exercise(
                 loaded,
                 mode=mode,
                 speed=speed,
-                seed=the_seed,
+                seed=seed,
                 broker=url,
                 out_dir=out,
                 exercise=exercise,
@@ -269,10 +286,6 @@ def run(
         )
     except HotlineError as exc:
         die(EXIT_RUNTIME, f"error: {exc}")
-    code = printer.finish(result.state, result.verdicts, result.journal, result.stats)
-    write_report(result.journal)
-    if code:
-        raise typer.Exit(code)
 
 
 @app.command()

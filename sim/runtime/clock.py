@@ -1,10 +1,14 @@
-"""Sim time. The only module in ``sim/`` that reads the wall clock or sleeps.
+"""Sim time, and the only module in ``sim/`` that reads the wall clock or sleeps.
 
-* :class:`VirtualClock` (fast mode): time jumps to whatever the director grants; a round of
-  the discrete-event loop handles everything due at or before the granted time.
-* :class:`RealtimeClock` (live exercises): ``sim = t0_sim + speed × (wall − t0_wall)``,
-  pausable, its parameters taken from the director's retained ``ctl/clock`` so that every
-  participant, including one that joins late, agrees on sim time.
+Two clocks, both answering ``now()``: the same model code runs on either, as SimPy's
+environment does with its ``rt`` variant overriding only how time advances. Which one runs is
+the pacing's choice (:mod:`sim.runtime.pacing`):
+
+* :class:`VirtualClock` (fast mode): time stands still until it is moved — by the director's
+  fast rounds (:mod:`sim.runtime.fast`) to the next moment anything is due, which it then grants.
+* :class:`RealtimeClock` (realtime): ``sim = t0_sim + speed × (wall − t0_wall)``, pausable; a
+  node adopts the director's retained ``ctl/clock`` so that every participant, including one
+  that joins late, agrees on sim time (:mod:`sim.runtime.realtime`).
 """
 
 from __future__ import annotations
@@ -13,10 +17,6 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class ClockLike(Protocol):
@@ -36,7 +36,7 @@ class ClockLike(Protocol):
 
 
 class VirtualClock:
-    """Discrete-event time: it moves only when told to (by a grant)."""
+    """Discrete-event time: it moves only when told to, and only forward."""
 
     def __init__(self, start: datetime) -> None:
         self._now = start

@@ -1,13 +1,12 @@
-"""The exercise director: owns the clock, hands out injects and link conditions, obeys the
-facilitator's commands, writes the journal, and at the end tallies what was sent against what
-was received. It talks only through the broker.
+"""The exercise director: hands out injects and link conditions, obeys the facilitator's
+commands, journals everything on the exercise's topics, and at the end tallies what was sent
+against what was received. It talks only through the broker.
 
-* **Fast mode** (DESIGN §7) runs conservative rounds: grant time T → every agency with something
-  due handles it and reports → when every expected report is in, nothing is in flight and every
-  publish has reached the journal, the round's journal lines are written in canonical order and
-  the clock jumps to the next time anything is due.
-* **Realtime** paces sim time by the wall clock at ``speed``; the clock state (anchor, speed,
-  pause) is retained on ``ctl/clock`` so every participant computes the same sim time.
+The director coordinates; each concern has its own module: how sim time advances (its
+:mod:`~sim.runtime.pacing`: :mod:`~sim.runtime.fast` rounds or :mod:`~sim.runtime.realtime`),
+the journal (:mod:`~sim.runtime.recorder`) and the facilitator's commands
+(:mod:`~sim.runtime.commands`). Its deterministic parts — the scenario timeline and the round
+bookkeeping — are :mod:`sim.core.directorcore`.
 """
 
 from __future__ import annotations
@@ -26,34 +25,27 @@ from pydantic import ValidationError
 
 from sim.core.directorcore import Rounds, Script, clock_publish, tally
 from sim.core.roster import Roster
-from sim.evaluation.outcome import Event, ExerciseState
-from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus, RoundReport
+from sim.evaluation.outcome import ExerciseState
+from sim.model.control import ExerciseStatus, RoundReport
 from sim.model.durations import format_offset
 from sim.model.errors import HotlineError
 from sim.model.journal import Entry, JournalHeader
-from sim.model.topics import Publish, Topics
-from sim.runtime.clock import RealtimeClock, monotonic
-from sim.runtime.commands import inject_problems
-from sim.runtime.journal import JournalWriter, versions
+from sim.model.topics import Parsed, Publish, Topics
+from sim.runtime.clock import monotonic
+from sim.runtime.commands import Commands, Phase
+from sim.runtime.journal import versions
+from sim.runtime.logs import bind_sim_time, participant
+from sim.runtime.modes import pacing_for
+from sim.runtime.pacing import DirectorPacing, ExerciseStalled, Mode
+from sim.runtime.recorder import EntryCallback, Recorder
 from sim.runtime.transport import BrokerUrl, Transport
 from sim.scenario.load import LoadedScenario
 
 log = structlog.get_logger("hotline.director")
 
-EntryCallback = Callable[[ExerciseState, Entry, Event | None], None]
-Mode = Literal["fast", "realtime"]
 Status = Literal["starting", "running", "ended", "aborted"]
 
-
-class ExerciseStalled(HotlineError):
-    def __init__(self, round_no: int, at: datetime, missing: list[str], in_flight: int, unseen: int) -> None:
-        super().__init__(
-            f"round {round_no} at {at:%Y-%m-%d %H:%M} stalled: "
-            f"waiting for {', '.join(missing) or 'nobody'}; {in_flight} message(s) in flight; "
-            f"{unseen} publish(es) not yet seen"
-        )
-        self.round = round_no
-        self.missing = missing
+__all__ = ["Director", "EntryCallback", "ExerciseStalled", "Mode", "RunStats"]
 
 
 @dataclass
@@ -85,10 +77,8 @@ class Director:
         self.roster = roster
         self.exercise = exercise
         self.seed = seed
-        self.mode: Mode = mode
         self.topics = Topics(exercise)
         self.journal_path = journal_path
-        self.on_entry = on_entry
         self.round_timeout = round_timeout
         self.join_timeout = join_timeout
         self.final_timeout = final_timeout
@@ -96,65 +86,47 @@ class Director:
         self.timeline = Script(self.scenario, roster, self.topics)
         self.rounds = Rounds(self.agencies)
         self.state = ExerciseState(self.scenario, loaded.agreement, exercise)
+        self.recorder = Recorder(journal_path, self.state, on_entry)
         self.stats = RunStats()
         # A persistent session: what is published while the director is reconnecting (a broker
         # restart) is queued for it by the broker and still reaches the journal.
         self.transport = Transport(
             url, client_id=f"hotline-{exercise}-director", subscriptions=[self.topics.everything]
         )
-        self.clock = RealtimeClock(self.scenario.start, speed, paused=True)
-        self._t = self.scenario.start  # fast mode: the granted time
-        self._round = 0
-        self._phase: Literal["joining", "running", "ended"] = "joining"
-        self._buffer: list[Entry] = []
+        #: How sim time advances: fast rounds or the realtime clock.
+        self.pacing: DirectorPacing = pacing_for(mode).for_director(self, speed=speed)
+        self.commands = Commands(self)
+        self._phase: Phase = "joining"
         self._recording = False
         self._presence: dict[str, bytes] = {}
         self._online_now: dict[str, bool] = {}
         self._progress = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._resumed = asyncio.Event()
-        self._resumed.set()
         self._end_requested = False
         self._ended_early: str | None = None
-        self._journal: JournalWriter | None = None
-        self._commands: set[asyncio.Task[None]] = set()
         #: Set once stale retained state is cleared: participants may join from then on.
         self.open_for_joining = asyncio.Event()
-        self.log = log.bind(exercise=exercise)
-
-    # -- time -------------------------------------------------------------------------------------
 
     @property
     def now(self) -> datetime:
-        if self.mode == "fast":
-            return self._t
-        end: datetime = self.scenario.end
-        return min(self.clock.now(), end)
+        return self.pacing.now()
 
-    def _clock_state(self, round_no: int | None = None) -> ClockState:
-        round_no = self._round if round_no is None else round_no
-        if self.mode == "fast":
-            return ClockState(
-                mode="fast",
-                round=round_no,
-                now=self._t,
-                start=self.scenario.start,
-                end=self.scenario.end,
-                paused=not self._resumed.is_set(),
-                injects=dict(sorted(self.timeline.inject_counts.items())),
-            )
-        sim_now, wall = self.clock.anchor()
-        return ClockState(
-            mode="realtime",
-            round=0,
-            now=min(sim_now, self.scenario.end),
-            start=self.scenario.start,
-            end=self.scenario.end,
-            speed=self.clock.speed,
-            wall=wall,
-            paused=self.clock.paused,
-            injects=dict(sorted(self.timeline.inject_counts.items())),
-        )
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @property
+    def end_requested(self) -> bool:
+        return self._end_requested
+
+    def request_end(self, why: str) -> None:
+        """End the exercise now (facilitator command, Ctrl-C): the tally and journal still
+        complete, and the status says why it ended early."""
+        if self._end_requested:
+            return
+        self._end_requested = True
+        self._ended_early = f"{why} at T{format_offset(self.now - self.scenario.start)}"
+        self.pacing.release()
+        self._progress.set()
 
     # -- incoming ---------------------------------------------------------------------------------
 
@@ -162,35 +134,42 @@ class Director:
         parsed = self.topics.parse(topic)
         if parsed is None:
             return
+        bind_sim_time(self.now)
         if parsed.area == "presence":
             self._on_presence(topic, parsed.parts[0], payload, retained)
             return
         if not self._recording or retained:
             return  # before we started, or retained state of an earlier run: not news
         if parsed.area == "ctl":
-            match parsed.parts:
-                case ("ready", agency) if agency in self.rounds.agencies:
-                    try:
-                        report = RoundReport.model_validate_json(payload)
-                    except ValidationError as exc:
-                        self.log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
-                    else:
-                        if report.agency == agency:  # a report is filed only under its own topic
-                            self.rounds.record(report)
-                        else:
-                            self.log.warning("report_topic_mismatch", topic=agency, claims=report.agency)
-                    self._progress.set()
-                    return
-                case ("cmd", client):
-                    self._record(topic, payload)
-                    task = asyncio.create_task(self._command(client, payload))
-                    self._commands.add(task)
-                    task.add_done_callback(self._commands.discard)
-                    return
-                case _:
-                    return  # our own publishes are journaled when we send them
-        if self._phase == "ended":
+            self._on_control(topic, parsed.parts, payload)
             return
+        if self._phase != "ended":
+            self._on_traffic(topic, parsed, payload)
+
+    def _on_control(self, topic: str, parts: tuple[str, ...], payload: bytes) -> None:
+        match parts:
+            case ("ready", agency) if agency in self.rounds.agencies:
+                self._on_report(agency, payload)
+            case ("cmd", client):
+                self._record(topic, payload)
+                self.commands.take(client, payload)
+            case _:
+                pass  # our own publishes are journaled when we send them
+
+    def _on_report(self, agency: str, payload: bytes) -> None:
+        try:
+            report = RoundReport.model_validate_json(payload)
+        except ValidationError as exc:
+            log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
+        else:
+            if report.agency == agency:  # a report is filed only under its own topic
+                self.rounds.record(report)
+            else:
+                log.warning("report_topic_mismatch", topic=agency, claims=report.agency)
+        self._progress.set()
+
+    def _on_traffic(self, topic: str, parsed: Parsed, payload: bytes) -> None:
+        """An agency's message or observation: journaled, and counted as seen."""
         if parsed.area == "msg":
             self.rounds.seen[parsed.parts[1]] += 1
         elif parsed.area == "obs":
@@ -206,7 +185,7 @@ class Director:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            self.log.warning("bad_presence", agency=agency, retained=retained)
+            log.warning("bad_presence", agency=agency, retained=retained)
             return
         self._presence[agency] = payload
         self._online_now[agency] = data.get("online") is True
@@ -220,18 +199,20 @@ class Director:
         return {a for a, online in self._online_now.items() if online}
 
     def _record(self, topic: str, payload: bytes) -> None:
-        entry = Entry.of(self.now, topic, payload)
-        if self.mode == "fast":
-            self._buffer.append(entry)
-        else:
-            self._write(entry)
+        self.pacing.record(Entry.of(self.now, topic, payload))
 
     # -- outgoing ---------------------------------------------------------------------------------
 
-    async def _publish(self, pub: Publish) -> None:
+    async def publish(self, pub: Publish) -> None:
+        """Journal ``pub`` (once recording) and wait until the broker has it."""
         if self._recording:
             self._record(pub.topic, pub.payload)  # at the sim time it was decided, not acknowledged
         await self.transport.publish(pub.topic, pub.payload, retain=pub.retain)
+
+    def send_clock(self) -> None:
+        pub = clock_publish(self.topics, self.pacing.clock_state())
+        self.transport.send(pub.topic, pub.payload, retain=True)
+        self._record(pub.topic, pub.payload)
 
     def _status(self, status: Status) -> Publish:
         payload = ExerciseStatus(
@@ -249,22 +230,7 @@ class Director:
         )
         return Publish(self.topics.exercise_status, payload.model_dump_json(exclude_none=True).encode(), retain=True)
 
-    def _write(self, entry: Entry) -> None:
-        if self._journal is None:
-            return
-        self._journal.write(entry)
-        self.stats.entries += 1
-        event = self.state.apply(entry)
-        if self.on_entry is not None:
-            self.on_entry(self.state, entry, event)
-
-    def _flush(self) -> None:
-        """Fast mode: write the round's entries in canonical order."""
-        buffered, self._buffer = self._buffer, []
-        for entry in sorted(buffered, key=Entry.sort_key):
-            self._write(entry)
-
-    async def _wait(
+    async def wait(
         self, ready: Callable[[], bool], timeout: float, what: Callable[[], HotlineError], *, until_end: bool = True
     ) -> None:
         """Wait for ``ready`` (or, with ``until_end``, for an end request), else raise ``what``."""
@@ -279,90 +245,13 @@ class Director:
             except TimeoutError:
                 continue
 
-    # -- facilitator commands ---------------------------------------------------------------------
-
-    async def _command(self, client: str, payload: bytes) -> None:
-        try:
-            command = Command.model_validate_json(payload)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            reason = f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            cid, action = _id_and_action(payload)  # echo what we can, so the sender knows it is its answer
-            await self._answer(client, cid, action, accepted=False, reason=f"not a command: {reason}")
-            return
-        refusal, at = self._obey(command)
-        await self._answer(client, command.id, command.action, accepted=refusal is None, reason=refusal or "", at=at)
-
-    def _obey(self, command: Command) -> tuple[str | None, datetime]:
-        """Carry out a command: (why it was refused or None, the sim time it took effect)."""
-        at = self.now
-        if self._phase != "running":
-            return f"the exercise is {self._phase}", at
-        realtime = self.mode == "realtime"
-        paused = self.clock.paused if realtime else not self._resumed.is_set()
-        match command.action:
-            case "pause" | "resume":
-                want = command.action == "pause"
-                if paused == want:
-                    return f"already {'paused' if want else 'running'}", at
-                if realtime:
-                    at = self.clock.set(paused=want)
-                elif want:
-                    self._resumed.clear()
-                else:
-                    self._resumed.set()
-                self._send_clock()  # everyone (dashboards too) sees the pause
-            case "speed":
-                if not realtime:
-                    return "fast mode runs as fast as it can; speed applies to realtime runs", at
-                if command.speed is None:
-                    return "speed needs a value (sim seconds per wall second)", at
-                at = self.clock.set(speed=command.speed)
-                self._send_clock()
-            case "inject":
-                if command.inject is None:
-                    return "inject needs an inject (detect, link, message or policy)", at
-                problems = inject_problems(self.loaded, command.inject)
-                if problems:
-                    return "; ".join(problems), at
-                self.timeline.live_inject(command.inject, self.now)
-            case "end":
-                self.request_end("ended by the facilitator")
-        self._wake.set()
-        return None, at
-
-    @property
-    def end_requested(self) -> bool:
-        return self._end_requested
-
-    def request_end(self, why: str) -> None:
-        """End the exercise now (facilitator command, Ctrl-C): the tally and journal still
-        complete, and the status says why it ended early."""
-        if self._end_requested:
-            return
-        self._end_requested = True
-        self._ended_early = f"{why} at T{format_offset(self.now - self.scenario.start)}"
-        self._resumed.set()
-        self._wake.set()
-        self._progress.set()
-
-    async def _answer(
-        self, client: str, cid: str, action: str, *, accepted: bool, reason: str, at: datetime | None = None
-    ) -> None:
-        result = CommandResult(
-            id=cid, client=client, action=action, accepted=accepted, reason=reason, at=at or self.now
-        )
-        self.log.info("command", client=client, action=action, accepted=accepted, reason=reason)
-        await self._publish(Publish(self.topics.result(client), result.model_dump_json().encode()))
-
-    def _send_clock(self) -> None:
-        pub = clock_publish(self.topics, self._clock_state())
-        self.transport.send(pub.topic, pub.payload, retain=True)
-        self._record(pub.topic, pub.payload)
-
     # -- the run ----------------------------------------------------------------------------------
 
     async def run(self) -> ExerciseState:
+        with participant(self.exercise):
+            return await self._run()
+
+    async def _run(self) -> ExerciseState:
         started = monotonic()
         # (What the broker kept queued for this client id from an earlier run arrives before we
         # record anything, and is not journaled.)
@@ -384,15 +273,13 @@ class Director:
                 # Tell the agencies this run is over, so they do not wait for a dead director.
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.transport.publish(*self._aborted()), 5)
-            if self._journal is not None:
-                self._journal.close()
+            self.recorder.close()
             await self.transport.close()
             reader.cancel()
-            for task in self._commands:
-                task.cancel()
-            await asyncio.gather(reader, *self._commands, return_exceptions=True)
+            await asyncio.gather(reader, self.commands.cancel(), return_exceptions=True)
+            self.stats.entries = self.recorder.count
             self.stats.wall_seconds = monotonic() - started
-        self.log.info(
+        log.info(
             "exercise_ended",
             rounds=self.stats.rounds,
             entries=self.stats.entries,
@@ -402,10 +289,7 @@ class Director:
 
     async def _exercise(self) -> None:
         await self._start()
-        if self.mode == "fast":
-            await self._fast_rounds()
-        else:
-            await self._realtime()
+        self.stats.rounds = await self.pacing.run()
         await self._finish()
 
     def _aborted(self) -> tuple[str, bytes]:
@@ -424,25 +308,27 @@ class Director:
         self.open_for_joining.set()
 
     async def _start(self) -> None:
-        header = JournalHeader(
-            exercise=self.exercise,
-            mode=self.mode,
-            seed=self.seed,
-            scenario_sha256=self.loaded.sha256,
-            scenario=self.scenario,
-            agreement=self.loaded.agreement,
-            versions=versions(),
+        bind_sim_time(self.now)
+        self.recorder.open(
+            JournalHeader(
+                exercise=self.exercise,
+                mode=self.pacing.mode,
+                seed=self.seed,
+                scenario_sha256=self.loaded.sha256,
+                scenario=self.scenario,
+                agreement=self.loaded.agreement,
+                versions=versions(),
+            )
         )
-        self._journal = JournalWriter(self.journal_path, header)
         # Where the journal is, for a dashboard that joins late on this machine (not journaled:
         # the path differs from run to run, the journal itself must not).
         where = json.dumps({"path": str(self.journal_path.resolve())}).encode()
         self.transport.send(self.topics.journal_path, where, retain=True)
         self._recording = True
-        await self._publish(self._status("starting"))
-        await self._publish(self.timeline.links_state(self.now))
-        await self._publish(clock_publish(self.topics, self._clock_state()))
-        await self._wait(
+        await self.publish(self._status("starting"))
+        await self.publish(self.timeline.links_state(self.now))
+        await self.publish(clock_publish(self.topics, self.pacing.clock_state()))
+        await self.wait(
             lambda: self._online() >= set(self.agencies) and set(self.rounds.reports) >= set(self.agencies),
             self.join_timeout,
             lambda: ExerciseStalled(0, self.now, self._waiting_for(), 0, 0),
@@ -451,96 +337,29 @@ class Director:
             if agency in self.rounds.agencies:
                 self._record(self.topics.presence(agency), self._presence[agency])
         self._phase = "running"
-        await self._publish(self._status("running"))
-        if self.mode == "realtime":
-            self.clock.set(now=self.scenario.start, paused=False)
-            self._send_clock()
-        self._flush()
+        await self.publish(self._status("running"))
+        self.pacing.start()
+        self.recorder.flush()
 
     def _waiting_for(self) -> list[str]:
         return sorted((set(self.agencies) - self._online()) | (set(self.agencies) - set(self.rounds.reports)))
 
-    async def _fast_rounds(self) -> None:
-        end = self.scenario.end
-        round_no = 0
-        while not self._end_requested:
-            await self._resumed.wait()
-            if self._end_requested:
-                break
-            candidates = [t for t in (self.rounds.next_due(), self.timeline.next_event()) if t is not None]
-            nxt = max(min(candidates), self._t) if candidates else None
-            if nxt is None or nxt > end:
-                break
-            round_no += 1
-            self._round = round_no
-            self._t = nxt
-            pubs, touched = self.timeline.due(nxt)
-            for pub in pubs:
-                await self._publish(pub)
-            self.rounds.begin(round_no, nxt, touched)
-            await self._publish(clock_publish(self.topics, self._clock_state(round_no)))
-            await self._wait(
-                self.rounds.complete,
-                self.round_timeout,
-                lambda r=round_no: ExerciseStalled(  # type: ignore[misc]
-                    r, self._t, self.rounds.missing(), self.rounds.in_flight(), self.rounds.unseen()
-                ),
-            )
-            self._flush()
-        if not self._end_requested:
-            self._t = end
-        self.stats.rounds = round_no
-        await self._publish(clock_publish(self.topics, self._clock_state(round_no + 1)))
-
-    async def _realtime(self) -> None:
-        end = self.scenario.end
-        while not self._end_requested:
-            now = self.now
-            pubs, _ = self.timeline.due(now)
-            for pub in pubs:
-                await self._publish(pub)
-            if now >= end:
-                break
-            nxt = self.timeline.next_event()
-            target = end if nxt is None else min(nxt, end)
-            self._wake.clear()
-            sleeper = asyncio.create_task(self.clock.sleep_until(target))
-            waker = asyncio.create_task(self._wake.wait())
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            sleeper.cancel()
-            waker.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
-        self.clock.set(now=self.now, paused=True)
-        await self._publish(clock_publish(self.topics, self._clock_state()))
-
     async def _finish(self) -> None:
         """End the exercise, then ask every agency for its final tally: what it sent to whom and
         what it received from whom. Every message sent must have been received."""
+        bind_sim_time(self.now)
         self._phase = "ended"  # before anything can arrive in answer to it
-        await self._publish(self._status("ended"))
-        self._flush()
+        await self.publish(self._status("ended"))
+        self.recorder.flush()
         try:
-            await self._wait(
+            await self.wait(
                 lambda: all(r.final for r in self.rounds.reports.values()) and bool(self.rounds.reports),
                 self.final_timeout,
                 lambda: HotlineError("final tallies missing"),
                 until_end=False,
             )
         except HotlineError:
-            self.log.warning(
-                "final_tally_incomplete", missing=[a for a, r in self.rounds.reports.items() if not r.final]
-            )
+            log.warning("final_tally_incomplete", missing=[a for a, r in self.rounds.reports.items() if not r.final])
         result = tally(self.rounds.reports, self.agencies, self.now)
-        await self._publish(Publish(self.topics.tally, result.model_dump_json().encode()))
-        self._flush()
-
-
-def _id_and_action(payload: bytes) -> tuple[str, str]:
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return "?", "?"
-    if not isinstance(data, dict):
-        return "?", "?"
-    cid, action = data.get("id"), data.get("action")
-    return (cid if isinstance(cid, str) else "?"), (action if isinstance(action, str) else "?")
+        await self.publish(Publish(self.topics.tally, result.model_dump_json().encode()))
+        self.recorder.flush()

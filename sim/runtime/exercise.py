@@ -4,7 +4,8 @@ node per agency — each with its own MQTT connection, all talking only through 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from sim.evaluation.expect import Verdict, check
 from sim.evaluation.outcome import ExerciseState
 from sim.runtime.broker import EmbeddedBroker
 from sim.runtime.clock import utc_stamp
-from sim.runtime.director import Director, EntryCallback, Mode, RunStats
+from sim.runtime.director import Director, RunStats
 from sim.runtime.journal import run_dir
 from sim.runtime.node import AgencyNode, run_key
+from sim.runtime.pacing import Mode
+from sim.runtime.recorder import EntryCallback
 from sim.runtime.transport import BrokerUrl
 from sim.scenario.load import LoadedScenario
 
@@ -65,12 +68,7 @@ async def run_exercise(
     for dropped in roster.dropped:
         log.info("link_not_in_protocol", link=dropped, protocol=loaded.agreement.id)
     journal = journal_path or run_dir(out_dir, exercise, utc_stamp()) / "journal.jsonl"
-    embedded = EmbeddedBroker() if broker is None else None
-    if embedded is not None:
-        await embedded.start()
-    url = embedded.url if embedded is not None else broker
-    assert url is not None
-    try:
+    async with _broker(broker) as url:
 
         def url_of(who: str) -> BrokerUrl:
             return credentials[who] if credentials and who in credentials else url
@@ -78,7 +76,6 @@ async def run_exercise(
         director = Director(
             url_of("director"), loaded, roster, exercise, seed, journal, mode=mode, speed=speed, on_entry=on_entry
         )
-        director_task = asyncio.create_task(director.run(), name="director")
         nodes = [
             AgencyNode(
                 url_of(agency),
@@ -92,28 +89,42 @@ async def run_exercise(
             )
             for agency in sorted(roster.agencies)
         ]
-        # Nodes join once the director has cleared stale retained state of an earlier run.
-        ready = asyncio.create_task(director.open_for_joining.wait())
-        await asyncio.wait({director_task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if on_director is not None and ready.done():
-            on_director(director)
-        node_tasks: list[asyncio.Task[None]] = []
-        try:
-            await _start_nodes(nodes, node_tasks, director_task)
-            state = await _supervise(director_task, node_tasks)
-        finally:
-            ready.cancel()
-            if not director_task.done():
-                director_task.cancel()
-                await asyncio.gather(director_task, return_exceptions=True)
-            _, pending = await asyncio.wait(node_tasks, timeout=5) if node_tasks else (set(), set())
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*node_tasks, return_exceptions=True)
-    finally:
-        if embedded is not None:
-            await embedded.stop()
+        state = await _run_participants(director, nodes, on_director)
     return RunResult(exercise, journal, state, check(state), director.stats, str(url))
+
+
+@asynccontextmanager
+async def _broker(url: BrokerUrl | None) -> AsyncIterator[BrokerUrl]:
+    """The broker given, or an embedded one for the length of the run."""
+    if url is not None:
+        yield url
+        return
+    async with EmbeddedBroker() as embedded:
+        yield embedded.url
+
+
+async def _run_participants(
+    director: Director, nodes: list[AgencyNode], on_director: Callable[[Director], None] | None
+) -> ExerciseState:
+    director_task = asyncio.create_task(director.run(), name="director")
+    # Nodes join once the director has cleared stale retained state of an earlier run.
+    ready = asyncio.create_task(director.open_for_joining.wait())
+    await asyncio.wait({director_task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if on_director is not None and ready.done():
+        on_director(director)
+    node_tasks: list[asyncio.Task[None]] = []
+    try:
+        await _start_nodes(nodes, node_tasks, director_task)
+        return await _supervise(director_task, node_tasks)
+    finally:
+        ready.cancel()
+        if not director_task.done():
+            director_task.cancel()
+            await asyncio.gather(director_task, return_exceptions=True)
+        _, pending = await asyncio.wait(node_tasks, timeout=5) if node_tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*node_tasks, return_exceptions=True)
 
 
 async def _start_nodes(

@@ -1,11 +1,11 @@
 """AgencyNode: one agency on the broker — its own MQTT connection, its own client id, its
 own RNG — driving a :class:`~sim.core.nodecore.NodeCore` by the director's clock.
 
-* **Fast mode**: each retained ``ctl/clock`` value is a grant; the node handles what is due and
-  reports ``{round, next_due, sent, received}`` on ``ctl/ready/<agency>``.
-* **Realtime**: the node keeps a :class:`~sim.runtime.clock.RealtimeClock` set from ``ctl/clock`` (speed,
-  pause, anchor) and wakes itself when the next thing is due; a node that joins late agrees on
-  sim time because the clock state is retained.
+How its sim time advances is its :class:`~sim.runtime.pacing.NodePacing`, chosen by the mode
+the director's retained ``ctl/clock`` announces: fast (each clock value is a grant; run the
+round, report ``{round, next_due, sent, received}`` on ``ctl/ready/<agency>``) or realtime
+(adopt the clock — speed, pause, anchor — and wake when the next thing is due; a node that
+joins late agrees on sim time because the clock state is retained).
 
 Presence is retained with a Will, and carries a session number that goes up with every
 connection (like Sparkplug's bdSeq): an observer tells a stale "offline" from a reconnect. With
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -28,9 +27,12 @@ from sim.core.nodecore import NodeCore, NodeState
 from sim.core.roster import Roster
 from sim.model.control import INJECT_ORDER, ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
 from sim.model.policy import Policy
-from sim.model.topics import Publish, Topics
+from sim.model.topics import Parsed, Publish, Topics
 from sim.runtime import statefile
-from sim.runtime.clock import RealtimeClock
+from sim.runtime.fast import FastNodePacing
+from sim.runtime.logs import bind_sim_time, participant
+from sim.runtime.modes import pacing_for
+from sim.runtime.pacing import NodePacing
 from sim.runtime.transport import BrokerUrl, Transport, Will
 
 log = structlog.get_logger("hotline.node")
@@ -84,22 +86,19 @@ class AgencyNode:
             ),
         )
         self._run: str | None = run or None
-        self._mode: str | None = None
-        self._round = 0
-        self._grant: ClockState | None = None
-        self._clock: RealtimeClock | None = None
+        self.exercise = exercise
+        #: How sim time advances; the director's clock says which (grants until it does).
+        self.pacing: NodePacing = FastNodePacing(self)
         self._last_report: RoundReport | None = None
         self._injects_seen: set[int] = set()
         #: Set once this exercise's director says it is starting or running; retained state of
         #: an earlier run under the same exercise id is ignored until then.
         self._joined = False
-        self._sim_now: datetime | None = None
         self._unjoined_clock: ClockState | None = None
         self._early: list[tuple[str, bytes]] = []
         self._early_injects: list[InjectOrder] = []
         self._wake = asyncio.Event()
         self.finished = asyncio.Event()
-        self.log = log.bind(agency=agency, exercise=exercise)
 
     def _fresh(self) -> NodeCore:
         return NodeCore(*self._core_args)
@@ -112,13 +111,17 @@ class AgencyNode:
 
     async def run(self) -> None:
         """Serve until the exercise ends (or the task is cancelled)."""
+        with participant(self.exercise, self.agency):
+            await self._serve()
+
+    async def _serve(self) -> None:
         reader = asyncio.create_task(
             # What the broker kept queued for this client id from an earlier run arrives before
             # this run's status, and is dropped on joining a run that is only starting.
             self.transport.run(self._on_message, on_connect=self._on_connect),
             name=f"node-{self.agency}",
         )
-        ticker = asyncio.create_task(self._realtime_loop(), name=f"tick-{self.agency}")
+        ticker = asyncio.create_task(self._ticker(), name=f"tick-{self.agency}")
         finished = asyncio.create_task(self.finished.wait())
         try:
             done, _ = await asyncio.wait({reader, finished}, return_when=asyncio.FIRST_COMPLETED)
@@ -130,7 +133,7 @@ class AgencyNode:
                 try:
                     await asyncio.wait_for(self._goodbye(), 5)
                 except TimeoutError:
-                    self.log.warning("goodbye_timeout")
+                    log.warning("goodbye_timeout")
             await self.transport.close()
             reader.cancel()
             finished.cancel()
@@ -151,24 +154,24 @@ class AgencyNode:
 
     async def _on_connect(self, connection: int) -> None:
         self._announce(online=True, session=self._session_base + connection)
-        self._save()
-        self._report(force=True)
+        self.save()
+        self.report(force=True)
 
-    def _send_all(self, outs: list[Publish]) -> None:
+    def send_all(self, outs: list[Publish]) -> None:
         for out in outs:
             self.transport.send(out.topic, out.payload, retain=out.retain)
 
-    def _report(self, *, force: bool = False, final: bool = False) -> None:
+    def report(self, *, force: bool = False, final: bool = False) -> None:
         """Report, unless nothing but the round number changed: the director expects a report
         only from agencies with something due, and knows the others' next due time already."""
-        report = self.core.report(self._round, final=final)
+        report = self.core.report(self.pacing.round, final=final)
         last = self._last_report
         if not force and isinstance(last, RoundReport) and report.model_copy(update={"round": last.round}) == last:
             return
         self._last_report = report
         self.transport.send(self.topics.ready(self.agency), report.model_dump_json().encode())
 
-    def _save(self) -> None:
+    def save(self) -> None:
         if self.state_path is None or self._run is None or not self._joined:
             return  # before joining, the saved state of a crashed process is still to be resumed
         statefile.save(self.state_path, self.core.snapshot(self._run, self.session))
@@ -179,55 +182,56 @@ class AgencyNode:
         parsed = self.topics.parse(topic)
         if parsed is None:
             return
+        bind_sim_time(self.pacing.now())
         if retained and (parsed.area == "msg" or parsed.parts[:1] == ("inject",)):
             # Protocol traffic is never retained: this is left over, or planted. Not for us.
-            self.log.warning("retained_message_ignored", topic=topic)
+            log.warning("retained_message_ignored", topic=topic)
             return
         try:
             if parsed.area == "msg":
                 self._inbound(topic, payload)
-                return
-            if parsed.area != "ctl" or not payload:
-                return
-            match parsed.parts:
-                case ("exercise",):
-                    self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
-                case ("inject", agency) if agency == self.agency:
-                    order = INJECT_ORDER.validate_json(payload)
-                    if self._joined:
-                        self._take_inject(order)
-                    else:
-                        self._early_injects.append(order)  # which run it belongs to shows on joining
-                case ("links",):
-                    self.core.on_links(LinksState.model_validate_json(payload))
-                case ("clock",):
-                    clock = ClockState.model_validate_json(payload)
-                    if self._joined:
-                        self._on_clock(clock)
-                    else:
-                        self._unjoined_clock = clock  # retained; may be this run's (checked on joining)
+            elif parsed.area == "ctl" and payload:
+                self._on_control(parsed, payload, retained=retained)
         except ValidationError as exc:
             # The director and the ACL are trusted, but a bad control payload must not kill us.
-            self.log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
+            log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
+
+    def _on_control(self, parsed: Parsed, payload: bytes, *, retained: bool) -> None:
+        match parsed.parts:
+            case ("exercise",):
+                self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
+            case ("inject", agency) if agency == self.agency:
+                order = INJECT_ORDER.validate_json(payload)
+                if self._joined:
+                    self._take_inject(order)
+                else:
+                    self._early_injects.append(order)  # which run it belongs to shows on joining
+            case ("links",):
+                self.core.on_links(LinksState.model_validate_json(payload))
+            case ("clock",):
+                clock = ClockState.model_validate_json(payload)
+                if self._joined:
+                    self._on_clock(clock)
+                else:
+                    self._unjoined_clock = clock  # retained; may be this run's (checked on joining)
 
     def _take_inject(self, order: InjectOrder) -> None:
         if order.seq not in self._injects_seen:
             self._injects_seen.add(order.seq)
             self.core.on_inject(order)
-            self._save()
-        self._maybe_run_round()
-        self._wake.set()
+            self.save()
+        self.pacing.run_granted()
+        self.wake()
 
     def _inbound(self, topic: str, payload: bytes) -> None:
-        now = self._now()
+        now = self.pacing.now()
         if now is None:
             self._early.append((topic, payload))  # no sim time yet: keep it, lose nothing
             return
-        self._send_all(self.core.on_message(topic, payload, now))
-        self._save()
-        if self._mode != "realtime":
-            self._report()  # fast mode: the director counts what is still in flight
-        self._wake.set()
+        self.send_all(self.core.on_message(topic, payload, now))
+        self.save()
+        self.pacing.after_inbound()
+        self.wake()
 
     def _on_status(self, status: ExerciseStatus, *, retained: bool = False) -> None:
         if status.status == "starting" and self._joined:
@@ -239,7 +243,7 @@ class AgencyNode:
                 self._join(status)
             return
         if self._joined:  # ended or aborted: the last word is a final tally
-            self._report(force=True, final=True)
+            self.report(force=True, final=True)
             self.finished.set()
 
     def _join(self, status: ExerciseStatus) -> None:
@@ -253,11 +257,24 @@ class AgencyNode:
                 self._reset()
         self._joined = True
         self._run = run_key(status.exercise, status.sha256, status.seed)
+        self._resume_or_restart(status)
+        self.pacing.set_time(self.pacing.now() or self.core.now or status.start)
+        self.time_known()
+        self.save()
+        self.report(force=True)
+        for order in early_injects:  # sent while we were away (a resumed or late node)
+            self._take_inject(order)
+        clock, self._unjoined_clock = self._unjoined_clock, None
+        if clock is not None and status.status == "running":
+            self._on_clock(clock)  # a late joiner: the retained clock came before the status
+
+    def _resume_or_restart(self, status: ExerciseStatus) -> None:
+        """Carry on from the saved state of this very run, if it is running; else start afresh."""
         saved = self._saved if self._saved is not None and self._saved.run == self._run else None
         if status.status == "running" and saved is not None and saved.run == self._run:
             self.core.restore(saved)
             self._injects_seen = set(range(1, saved.injects + 1))
-            self.log.info("resumed", sim_now=str(saved.now), session=self.session)
+            log.info("resumed", sim_now=str(saved.now), session=self.session)
         elif saved is not None or self._session_base:
             # The run is only starting: nothing to resume, and sessions count from 1 again (a
             # journal must not depend on what an earlier run left in the state directory).
@@ -265,87 +282,44 @@ class AgencyNode:
             self._session_base = 0
             self._announce(online=True, session=self.session)
         self._saved = None
-        self._set_time(self._sim_now or self.core.now or status.start)
-        self._save()
-        self._report(force=True)
-        for order in early_injects:  # sent while we were away (a resumed or late node)
-            self._take_inject(order)
-        clock, self._unjoined_clock = self._unjoined_clock, None
-        if clock is not None and status.status == "running":
-            self._on_clock(clock)  # a late joiner: the retained clock came before the status
 
     def _reset(self) -> None:
         """Forget the previous run entirely (a long-lived node seeing a new one start)."""
         self.core = self._fresh()
-        self._round = 0
-        self._grant = None
-        self._mode = None
-        self._clock = None
-        self._sim_now = None
+        self.pacing = FastNodePacing(self)
         self._last_report = None
         self._injects_seen = set()
         self._saved = None
 
     def _on_clock(self, state: ClockState) -> None:
-        self._mode = state.mode
-        if state.mode == "fast":
-            self._set_time(state.now)
-            if state.round > self._round:
-                self._grant = state
-                self._maybe_run_round()
-            return
-        if self._clock is None:
-            self._clock = RealtimeClock(state.now, state.speed or 1.0)
-        self._clock.adopt(state)
-        self._set_time(self._clock.now())
-        self._wake.set()
+        pacing = pacing_for(state.mode)
+        if not isinstance(self.pacing, pacing.node):
+            self.pacing = pacing.for_node(self)
+        self.pacing.on_clock(state)
 
-    def _now(self) -> datetime | None:
-        if self._mode == "realtime" and self._clock is not None:
-            return self._clock.now()
-        return self._sim_now
+    # -- what the pacing asks of the node ---------------------------------------------------------
 
-    def _set_time(self, now: datetime) -> None:
-        """Adopt the sim time; messages that came before any time was known are handled now."""
-        self._sim_now = now
+    def time_known(self) -> None:
+        """Sim time was set: messages that came before any time was known are handled now."""
+        bind_sim_time(self.pacing.now())
         early, self._early = self._early, []
         for topic, payload in early:
             self._inbound(topic, payload)
 
-    # -- fast mode --------------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
 
-    def _maybe_run_round(self) -> None:
-        grant = self._grant
-        if self._mode != "fast" or grant is None or grant.round <= self._round:
-            return
-        if self.core.injects < grant.injects.get(self.agency, 0):
-            return  # an inject of this round is still on its way
-        self._round = grant.round
-        due = self.core.next_due()
-        had_work = due is not None and due <= grant.now
-        outs = self.core.run_until(grant.now)
-        self._send_all(outs)
-        self._save()
-        self._report(force=had_work or bool(outs))
-
-    # -- realtime ---------------------------------------------------------------------------------
-
-    async def _realtime_loop(self) -> None:
-        """Wake when the next thing falls due in sim time (or anything changes), handle it."""
+    async def _ticker(self) -> None:
+        """Wake when the next thing falls due by itself (realtime), or anything changes."""
         while True:
             self._wake.clear()
-            clock = self._clock
-            due = self.core.next_due()
-            if self._mode != "realtime" or clock is None or due is None:
-                await self._wake.wait()
-                continue
-            wait = clock.wall_seconds_until(due)
+            wait = self.pacing.seconds_until(self.core.next_due())
             if wait is None or wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
                 continue
-            self._send_all(self.core.run_until(clock.now(), late=True))
-            self._save()
+            bind_sim_time(self.pacing.now())
+            self.pacing.run_due()
 
 
 __all__ = ["AgencyNode", "NodeState", "presence_payload", "run_key"]

@@ -14,11 +14,14 @@ from typing import Any
 
 import aiomqtt
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
 from sim.core.roster import Roster
 from sim.model.control import ClockState, ExerciseStatus, RoundReport
 from sim.model.messages import EarlyWarning, Envelope, encode
 from sim.model.topics import Topics
+from sim.runtime.logs import sim_stamp
 from sim.runtime.node import AgencyNode
 from sim.runtime.transport import NODELAY, BrokerUrl
 from sim.scenario.load import load_scenario
@@ -123,3 +126,42 @@ async def test_node_rejects_bad_input_and_keeps_serving(broker: BrokerUrl, wire:
     finally:
         node.finished.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_node_warning_says_whose_and_when(broker: BrokerUrl, wire: Wire) -> None:
+    """The protocol core logs a rejected payload without knowing whose node it is: the log
+    context bound by the node (STYLE §10) says whose (agency, exercise) and when (sim time)."""
+    loaded = load_scenario(TEST_SCENARIOS / "silent-counterpart.yaml")
+    scenario = loaded.scenario
+    topics = wire.topics
+    node = AgencyNode(
+        broker, Roster.build(scenario, loaded.agreement), "bb-cert", topics.exercise, 1, scenario.policy_for("bb-cert")
+    )
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        task = asyncio.create_task(node.run())
+        try:
+            status = ExerciseStatus(
+                exercise=topics.exercise,
+                scenario=scenario.id,
+                title=scenario.title,
+                sha256=loaded.sha256,
+                protocol=loaded.agreement.id,
+                seed=1,
+                status="running",
+                start=scenario.start,
+                end=scenario.end,
+                agencies=("bb-cert",),
+            )
+            await wire.publish(topics.exercise_status, status.model_dump_json().encode(), retain=True)
+            await wire.wait_for(lambda t, p: t == topics.ready("bb-cert"))
+            await wire.publish(topics.msg("bb-cert", "aa-cert"), b"\x00not json at all")
+            await wire.wait_for(lambda t, p: t == topics.obs("bb-cert") and p.get("event") == "rejected")
+        finally:
+            node.finished.set()
+            await asyncio.wait_for(task, 10)
+    warning = next(e for e in logs if e["event"] == "rejected_payload")
+    assert warning["log_level"] == "warning"
+    assert warning["agency"] == "bb-cert"
+    assert warning["exercise"] == topics.exercise
+    assert warning["sim_time"] == sim_stamp(scenario.start) == scenario.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert structlog.contextvars.get_contextvars() == {}, "the context stays with the node's own tasks"

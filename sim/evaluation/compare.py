@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from sim.evaluation.measures import first_substantive_answer
 from sim.evaluation.outcome import ExerciseState
-from sim.evaluation.report.build import first_substantive_answer
 from sim.model.durations import format_duration
 from sim.model.links import Fate
 from sim.model.obligations import Status

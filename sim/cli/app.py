@@ -19,7 +19,7 @@ from sim.scenario.errors import InputFileError, NotFound
 from sim.scenario.load import LoadedScenario, find_scenario, load_scenario
 
 if TYPE_CHECKING:
-    from sim.evaluation.report.build import Report
+    from sim.evaluation.report import Report
 
 app = typer.Typer(
     name="hotline",
@@ -100,7 +100,7 @@ def report_of(journal: Path) -> Report:
     """Read a journal and build its after-action report (raises JournalError on a damaged file)."""
     from sim.evaluation.journalfile import read_entries, read_header  # noqa: PLC0415 - only these commands read journals
     from sim.evaluation.outcome import fold  # noqa: PLC0415
-    from sim.evaluation.report.build import build  # noqa: PLC0415
+    from sim.evaluation.report import build  # noqa: PLC0415 - only these commands build a report
 
     header = read_header(journal)
     state, events = fold(header, read_entries(journal))

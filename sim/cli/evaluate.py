@@ -83,7 +83,7 @@ def report(
 ) -> None:
     """The after-action report of a run, computed from its journal alone."""
     from sim.evaluation.journalfile import JournalError  # noqa: PLC0415
-    from sim.evaluation.report.build import render  # noqa: PLC0415
+    from sim.evaluation.report import render  # noqa: PLC0415 - only this command renders a report
 
     if fmt not in ("md", "html", "json"):
         die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use md, html or json")

@@ -179,7 +179,7 @@ def write_report(journal: Path, formats: tuple[str, ...] = ("md", "html")) -> li
     """The after-action report goes next to the journal at the end of every run (``report.md``,
     ``report.html``); returns the files written."""
     from sim.evaluation.journalfile import JournalError  # noqa: PLC0415
-    from sim.evaluation.report.build import render  # noqa: PLC0415 - only when a run is over
+    from sim.evaluation.report import render  # noqa: PLC0415 - only when a run is over
 
     try:
         report = report_of(journal)

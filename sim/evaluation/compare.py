@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 
+from sim.evaluation.measures import first_substantive_answer
 from sim.evaluation.outcome import ExerciseState
-from sim.evaluation.report.build import first_substantive_answer
 from sim.model.durations import format_duration
 from sim.model.links import Fate
 from sim.model.obligations import Status
@@ -70,32 +71,42 @@ def summarise(state: ExerciseState, protocol: str, seed: int, *, expectations_ok
 
 
 def aggregate(runs: Iterable[RunSummary], protocols: list[str]) -> list[Distribution]:
-    """Per protocol, in the order given."""
+    """Per protocol, in the order given (then any other protocol, in the order first run)."""
     by: dict[str, list[RunSummary]] = {p: [] for p in protocols}
     for run in runs:
         by.setdefault(run.protocol, []).append(run)
-    out = []
-    for protocol, items in by.items():
-        n = len(items)
-        answers = [r.first_answer_s for r in items if r.first_answer_s is not None]
-        out.append(
-            Distribution(
-                protocol=protocol,
-                runs=n,
-                p_level_4=sum(1 for r in items if r.max_level >= 4) / n if n else 0.0,
-                median_max_level=statistics.median(r.max_level for r in items) if n else 0.0,
-                levels=dict(sorted(Counter(r.max_level for r in items).items())),
-                median_first_answer_s=statistics.median(answers) if answers else None,
-                answered_runs=len(answers),
-                median_missed=statistics.median(r.missed for r in items) if n else 0.0,
-                mean_missed=statistics.fmean(r.missed for r in items) if n else 0.0,
-                median_lost=statistics.median(r.lost for r in items) if n else 0.0,
-                total_lost=sum(r.lost for r in items),
-                median_refused=statistics.median(r.refused for r in items) if n else 0.0,
-                expectations_held=sum(1 for r in items if r.expectations_ok),
-            )
-        )
-    return out
+    return [distribution(protocol, items) for protocol, items in by.items()]
+
+
+def distribution(protocol: str, items: list[RunSummary]) -> Distribution:
+    """One protocol's runs as distributions (zeros, and no answer time, when there are none)."""
+    levels = [r.max_level for r in items]
+    answers = [r.first_answer_s for r in items if r.first_answer_s is not None]
+    missed = [r.missed for r in items]
+    lost = [r.lost for r in items]
+    return Distribution(
+        protocol=protocol,
+        runs=len(items),
+        p_level_4=_share([level >= 4 for level in levels]),
+        median_max_level=_median(levels),
+        levels=dict(sorted(Counter(levels).items())),
+        median_first_answer_s=statistics.median(answers) if answers else None,
+        answered_runs=len(answers),
+        median_missed=_median(missed),
+        mean_missed=statistics.fmean(missed) if missed else 0.0,
+        median_lost=_median(lost),
+        total_lost=sum(lost),
+        median_refused=_median([r.refused for r in items]),
+        expectations_held=sum(1 for r in items if r.expectations_ok),
+    )
+
+
+def _share(flags: list[bool]) -> float:
+    return sum(1 for f in flags if f) / len(flags) if flags else 0.0
+
+
+def _median(values: list[int]) -> float:
+    return statistics.median(values) if values else 0.0
 
 
 def _num(x: float) -> str:
@@ -105,8 +116,6 @@ def _num(x: float) -> str:
 def _seconds(s: float | None) -> str:
     if s is None:
         return "never"
-    from datetime import timedelta  # noqa: PLC0415
-
     return format_duration(timedelta(seconds=round(s / 60) * 60))
 
 
@@ -114,26 +123,27 @@ def _histogram(levels: dict[int, int]) -> str:
     return " ".join(f"L{level}×{n}" for level, n in sorted(levels.items()))
 
 
+#: The rows of the comparison: a measure, and how one protocol's distribution shows it.
+MEASURES: tuple[tuple[str, Callable[[Distribution], str]], ...] = (
+    ("runs (seeds)", lambda d: str(d.runs)),
+    ("P(level ≥ 4)", lambda d: f"{d.p_level_4:.0%}"),
+    ("median max level", lambda d: _num(d.median_max_level)),
+    ("runs peaking at each level", lambda d: _histogram(d.levels)),
+    (
+        "median time to first substantive answer",
+        lambda d: f"{_seconds(d.median_first_answer_s)} ({d.answered_runs}/{d.runs} answered)",
+    ),
+    ("missed obligations (median / mean)", lambda d: f"{_num(d.median_missed)} / {d.mean_missed:.1f}"),
+    ("lost messages (median / total)", lambda d: f"{_num(d.median_lost)} / {d.total_lost}"),
+    ("refused by a down link (median)", lambda d: _num(d.median_refused)),
+    ("scenario's expectations held", lambda d: f"{d.expectations_held}/{d.runs}"),
+)
+
+
 def rows(dists: list[Distribution]) -> list[list[str]]:
     """The comparison as rows: a header of protocols, then one row per measure."""
-    table = [["", *(d.protocol for d in dists)]]
-    table.append(["runs (seeds)", *(str(d.runs) for d in dists)])
-    table.append(["P(level ≥ 4)", *(f"{d.p_level_4:.0%}" for d in dists)])
-    table.append(["median max level", *(_num(d.median_max_level) for d in dists)])
-    table.append(["runs peaking at each level", *(_histogram(d.levels) for d in dists)])
-    table.append(
-        [
-            "median time to first substantive answer",
-            *(f"{_seconds(d.median_first_answer_s)} ({d.answered_runs}/{d.runs} answered)" for d in dists),
-        ]
-    )
-    table.append(
-        ["missed obligations (median / mean)", *(f"{_num(d.median_missed)} / {d.mean_missed:.1f}" for d in dists)]
-    )
-    table.append(["lost messages (median / total)", *(f"{_num(d.median_lost)} / {d.total_lost}" for d in dists)])
-    table.append(["refused by a down link (median)", *(_num(d.median_refused) for d in dists)])
-    table.append(["scenario's expectations held", *(f"{d.expectations_held}/{d.runs}" for d in dists)])
-    return table
+    header = ["", *(d.protocol for d in dists)]
+    return [header, *([label, *(cell(d) for d in dists)] for label, cell in MEASURES)]
 
 
 def text_table(dists: list[Distribution]) -> str:

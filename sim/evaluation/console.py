@@ -12,7 +12,15 @@ from sim.model.control import CommandResult, LinksState, Order
 from sim.model.durations import format_duration, format_offset
 from sim.model.links import Fate, LinkRow
 from sim.model.obligations import Status
-from sim.model.observations import BlockedObs, EscalationObs, LinkObs, ObligationObs, RejectedObs, RetryObs
+from sim.model.observations import (
+    BlockedObs,
+    EscalationObs,
+    LinkObs,
+    ObligationObs,
+    Observation,
+    RejectedObs,
+    RetryObs,
+)
 
 
 class TimelinePrinter:
@@ -30,21 +38,11 @@ class TimelinePrinter:
         if not before:
             down = [k for k, r in rows.items() if not r.up]
             return f"{len(rows)} links" + (f", down: {', '.join(down)}" if down else ", all up")
-        changes = []
-        for key, row in rows.items():
-            old = before.get(key)
-            if old is None or old == row:
-                continue
-            parts = []
-            if old.up != row.up:
-                parts.append("UP" if row.up else "DOWN")
-            if old.latency != row.latency:
-                parts.append(f"latency {format_duration(old.latency)}→{format_duration(row.latency)}")
-            if old.loss != row.loss:
-                parts.append(f"loss {row.loss:.0%}")
-            if old.duplicate != row.duplicate:
-                parts.append(f"duplication {row.duplicate:.0%}")
-            changes.append(f"{key} {' '.join(parts)}")
+        changes = [
+            f"{key} {_row_change(old, row)}"
+            for key, row in rows.items()
+            if (old := before.get(key)) is not None and old != row
+        ]
         return "; ".join(changes) or "unchanged"
 
     def _when(self, t: datetime) -> str:
@@ -53,47 +51,57 @@ class TimelinePrinter:
 
     def line(self, event: Event | None) -> str | None:
         match event:
-            case MessageEvent(envelope=env, level=level, copy=copy):
-                lvl = f"L{level} {self.state.ladder.name(level)}" if level is not None else ""
-                mark = " (duplicate copy)" if copy > 1 else ""
-                up = (
-                    " ▲"
-                    if event.change and event.change.level > event.change.previous
-                    else (" ▼" if event.change else "")
-                )
+            case MessageEvent():
+                return self._message(event)
+            case ObsEvent(obs=obs):
+                return self._observed(obs)
+            case CtlEvent():
+                return self._control(event)
+        return None
+
+    def _message(self, event: MessageEvent) -> str:
+        env, level, change = event.envelope, event.level, event.change
+        lvl = f"L{level} {self.state.ladder.name(level)}" if level is not None else ""
+        mark = " (duplicate copy)" if event.copy > 1 else ""
+        up = "" if change is None else " ▲" if change.level > change.previous else " ▼"
+        return (
+            f"{self._when(env.sent_at)}  {env.sender:>10} → {env.recipient:<10} "
+            f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{mark}"
+        )
+
+    def _observed(self, obs: Observation) -> str | None:
+        match obs:
+            case LinkObs() if obs.fate is not Fate.DELIVERED:
                 return (
-                    f"{self._when(env.sent_at)}  {env.sender:>10} → {env.recipient:<10} "
-                    f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{mark}"
-                )
-            case ObsEvent(obs=LinkObs() as obs) if obs.fate is not Fate.DELIVERED:
-                sign = {"lost": "✗ lost    ", "refused": "✗ refused ", "duplicated": "≈ dup     "}[obs.fate.value]
-                return (
-                    f"{self._when(obs.at)}  {sign}{obs.agency} → {obs.recipient} {obs.channel} "
+                    f"{self._when(obs.at)}  {_FATE_SIGN[obs.fate]}{obs.agency} → {obs.recipient} {obs.channel} "
                     f"{obs.kind.value} {obs.message}"
                 )
-            case ObsEvent(obs=ObligationObs(status=Status.MISSED) as obs):
+            case ObligationObs(status=Status.MISSED):
                 ob = obs.obligation
                 return (
                     f"{self._when(obs.at)}  ⏰ missed  {ob.owner} owed {'/'.join(k.value for k in ob.kinds)} "
                     f"to {ob.counterparty} for {ob.trigger} (due T{format_offset(ob.due_at - self.start)})"
                 )
-            case ObsEvent(obs=RetryObs() as obs):
+            case RetryObs():
                 original = obs.expectation.split("#")[0]
                 return f"{self._when(obs.at)}  ↻ retry   {obs.agency} repeats {original} as {obs.message}"
-            case ObsEvent(obs=EscalationObs() as obs):
+            case EscalationObs():
                 target = obs.channel or "nowhere (no fallback)"
-                why = {"no_answer": "no answer", "link_down": "link down", "no_route": "no direct link"}[obs.why]
-                return f"{self._when(obs.at)}  ⇪ escalate {obs.agency}: {why} on {obs.original} → {target}"
-            case ObsEvent(obs=BlockedObs() as obs):
+                return f"{self._when(obs.at)}  ⇪ escalate {obs.agency}: {_WHY[obs.why]} on {obs.original} → {target}"
+            case BlockedObs():
                 return (
                     f"{self._when(obs.at)}  ⊘ blocked  {obs.agency} could not send {obs.kind.value} to "
                     f"{obs.recipient}: {obs.reason.value} ({obs.detail[:80]})"
                 )
-            case ObsEvent(obs=RejectedObs() as obs):
+            case RejectedObs():
                 return (
                     f"{self._when(obs.at)}  ⊘ rejected {obs.agency} refused a message from "
                     f"{obs.published_as}: {obs.reason.value} ({obs.detail[:80]})"
                 )
+        return None
+
+    def _control(self, event: CtlEvent) -> str | None:
+        match event:
             case CtlEvent(what="result", detail=CommandResult() as result):
                 verdict = "accepted" if result.accepted else f"refused: {result.reason}"
                 return f"{self._when(result.at)}  ☞ {result.client} {result.action}: {verdict}"
@@ -103,6 +111,24 @@ class TimelinePrinter:
             case CtlEvent(what="links", detail=LinksState() as links):
                 return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
         return None
+
+
+_FATE_SIGN = {Fate.LOST: "✗ lost    ", Fate.REFUSED: "✗ refused ", Fate.DUPLICATED: "≈ dup     "}
+_WHY = {"no_answer": "no answer", "link_down": "link down", "no_route": "no direct link"}
+
+
+def _row_change(old: LinkRow, row: LinkRow) -> str:
+    """What differs between two states of one link: ``DOWN``, ``latency 2m→10m``, ``loss 20%``…"""
+    parts = []
+    if old.up != row.up:
+        parts.append("UP" if row.up else "DOWN")
+    if old.latency != row.latency:
+        parts.append(f"latency {format_duration(old.latency)}→{format_duration(row.latency)}")
+    if old.loss != row.loss:
+        parts.append(f"loss {row.loss:.0%}")
+    if old.duplicate != row.duplicate:
+        parts.append(f"duplication {row.duplicate:.0%}")
+    return " ".join(parts)
 
 
 def _table(rows: list[list[str]]) -> list[str]:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import assert_never
 
 from sim.evaluation.outcome import ExerciseState
 from sim.model.durations import format_duration, format_offset
 from sim.model.expectations import (
     Bounds,
     CheckDepthCount,
+    CheckDepthExpectation,
     Expectation,
     FinalLevel,
+    FinalLevelExpectation,
     MaxLevel,
+    MaxLevelExpectation,
     MessageCount,
+    MessagesExpectation,
     NoMessageLost,
+    NoMessageLostExpectation,
     Notified,
+    NotifiedExpectation,
     ObligationCount,
+    ObligationCountExpectation,
     ObligationsMet,
+    ObligationsMetExpectation,
 )
 from sim.model.messages import CommCheckReply, Envelope
 from sim.model.obligations import Obligation, Status
@@ -37,8 +45,25 @@ def check(state: ExerciseState) -> list[Verdict]:
 
 
 def _one(expectation: Expectation, state: ExerciseState) -> Verdict:
-    """One expectation: the check named by its kind, given its spec."""
-    return _CHECKS[expectation.kind](expectation, getattr(expectation, expectation.kind), state)
+    """One expectation: the check its kind names, given its spec."""
+    match expectation:
+        case MaxLevelExpectation(max_level=spec):
+            return _max_level(expectation, spec, state)
+        case ObligationsMetExpectation(obligations_met=spec):
+            return _obligations(expectation, spec, state)
+        case FinalLevelExpectation(final_level=spec):
+            return _final_level(expectation, spec, state)
+        case ObligationCountExpectation(obligation_count=spec):
+            return _obligation_count(expectation, spec, state)
+        case MessagesExpectation(messages=spec):
+            return _messages(expectation, spec, state)
+        case CheckDepthExpectation(check_depth=spec):
+            return _check_depth(expectation, spec, state)
+        case NotifiedExpectation(notified=spec):
+            return _notified(expectation, spec, state)
+        case NoMessageLostExpectation(no_message_lost=spec):
+            return _no_message_lost(expectation, spec, state)
+    assert_never(expectation)
 
 
 def _no_message_lost(expectation: Expectation, spec_lost: NoMessageLost, state: ExerciseState) -> Verdict:
@@ -55,54 +80,41 @@ def _no_message_lost(expectation: Expectation, spec_lost: NoMessageLost, state: 
 
 
 def _max_level(expectation: Expectation, spec: MaxLevel, state: ExerciseState) -> Verdict:
-    start = state.scenario.start
     peak, when = state.ladder.peak(spec.incident)
-    bounds = []
-    if spec.at_least is not None:
-        bounds.append(f"at least {spec.at_least}")
-    if spec.at_most is not None:
-        bounds.append(f"at most {spec.at_most}")
-    ok = (spec.at_least is None or peak >= spec.at_least) and (spec.at_most is None or peak <= spec.at_most)
-    claim = f"{spec.incident} peaks {' and '.join(bounds)}"
+    ok = _within_bounds(spec, peak)
+    claim = f"{spec.incident} peaks {_bounds_text(spec)}"
     found = f"peaked at {peak} {state.ladder.name(peak)}"
     if when is not None:
-        found += f" at T{format_offset(when - start)}"
+        found += f" at T{format_offset(when - state.scenario.start)}"
         changes = [c for c in state.ladder.history.get(spec.incident, []) if c.level == peak]
         if changes and not ok:
             found += f" ({changes[0].reason}, message {changes[0].message_id})"
     return Verdict(expectation, ok, claim, found)
 
 
-def _obligations(expectation: Expectation, spec: ObligationsMet, state: ExerciseState) -> Verdict:
-    start = state.scenario.start
+def _matching(state: ExerciseState, spec: ObligationsMet | ObligationCount) -> list[Obligation]:
+    """The obligations an obligation check is about (never the cancelled), in the order opened."""
     matching = [
         o
         for o in state.obligations.values()
         if o.trigger_kind is spec.kind
         and o.rule == spec.rule
-        and (spec.owner is None or o.owner == spec.owner)
-        and (spec.incident is None or o.incident == spec.incident)
+        and _wanted(spec.owner, o.owner)
+        and _wanted(spec.incident, o.incident)
         and o.status is not Status.CANCELLED
     ]
+    return sorted(matching, key=lambda o: (o.opened_at, o.id))
+
+
+def _obligations(expectation: Expectation, spec: ObligationsMet, state: ExerciseState) -> Verdict:
+    matching = _matching(state, spec)
     who = f" owed by {spec.owner}" if spec.owner else ""
     on = f" on {spec.incident}" if spec.incident else ""
     what = "answer to" if spec.rule == "answer" else "follow-up of"
     claim = (
         f"every {what} {spec.kind.value}{who}{on} met within {format_duration(spec.within)} (at least {spec.at_least})"
     )
-    bad = []
-    for ob in sorted(matching, key=lambda o: (o.opened_at, o.id)):
-        took = (ob.closed_at - ob.opened_at) if ob.closed_at else None
-        if ob.status is not Status.MET or took is None or took > spec.within:
-            state_text = (
-                ob.status.value
-                if ob.status is not Status.MET
-                else f"met after {format_duration(took or ob.due_at - ob.opened_at)}"
-            )
-            bad.append(
-                f"{ob.owner} → {ob.counterparty} {'/'.join(k.value for k in ob.kinds)} for {ob.trigger} "
-                f"(opened T{format_offset(ob.opened_at - start)}): {state_text}"
-            )
+    bad = [_late_text(ob, state) for ob in matching if not _met_within(ob, spec.within)]
     ok = not bad and len(matching) >= spec.at_least
     if len(matching) < spec.at_least:
         found = f"only {len(matching)} such obligation(s) arose"
@@ -113,7 +125,25 @@ def _obligations(expectation: Expectation, spec: ObligationsMet, state: Exercise
     return Verdict(expectation, ok, claim, found)
 
 
-def _bounds_text(spec: Bounds) -> str:
+def _met_within(ob: Obligation, within: timedelta) -> bool:
+    return ob.status is Status.MET and ob.closed_at is not None and ob.closed_at - ob.opened_at <= within
+
+
+def _late_text(ob: Obligation, state: ExerciseState) -> str:
+    """An obligation not met in time: what was owed, when it was opened, and how it ended."""
+    took = (ob.closed_at - ob.opened_at) if ob.closed_at else None
+    how = (
+        ob.status.value
+        if ob.status is not Status.MET
+        else f"met after {format_duration(took or ob.due_at - ob.opened_at)}"
+    )
+    return (
+        f"{ob.owner} → {ob.counterparty} {'/'.join(k.value for k in ob.kinds)} for {ob.trigger} "
+        f"(opened T{format_offset(ob.opened_at - state.scenario.start)}): {how}"
+    )
+
+
+def _bounds_text(spec: Bounds | MaxLevel) -> str:
     parts = []
     if spec.at_least is not None:
         parts.append(f"at least {spec.at_least}")
@@ -122,7 +152,7 @@ def _bounds_text(spec: Bounds) -> str:
     return " and ".join(parts)
 
 
-def _within_bounds(spec: Bounds, n: int) -> bool:
+def _within_bounds(spec: Bounds | MaxLevel, n: int) -> bool:
     return (spec.at_least is None or n >= spec.at_least) and (spec.at_most is None or n <= spec.at_most)
 
 
@@ -147,27 +177,8 @@ def _ob_text(ob: Obligation, state: ExerciseState) -> str:
 
 
 def _obligation_count(expectation: Expectation, spec: ObligationCount, state: ExerciseState) -> Verdict:
-    matching = sorted(
-        (
-            o
-            for o in state.obligations.values()
-            if o.trigger_kind is spec.kind
-            and o.rule == spec.rule
-            and (spec.owner is None or o.owner == spec.owner)
-            and (spec.incident is None or o.incident == spec.incident)
-            and o.status is not Status.CANCELLED
-        ),
-        key=lambda o: (o.opened_at, o.id),
-    )
-
-    def counts(ob: Obligation) -> bool:
-        if ob.status.value != spec.status:
-            return False
-        if spec.status == "met" and spec.within is not None:
-            return ob.closed_at is not None and ob.closed_at - ob.opened_at <= spec.within
-        return True
-
-    hits = [o for o in matching if counts(o)]
+    matching = _matching(state, spec)
+    hits = [o for o in matching if _counts(spec, o)]
     within = f" within {format_duration(spec.within)}" if spec.within is not None and spec.status == "met" else ""
     who = f" owed by {spec.owner}" if spec.owner else ""
     what = "answers to" if spec.rule == "answer" else "follow-ups of"
@@ -175,43 +186,68 @@ def _obligation_count(expectation: Expectation, spec: ObligationCount, state: Ex
     ok = _within_bounds(spec, len(hits))
     found = f"{len(hits)} of {len(matching)}"
     if not ok:
+        # too few: the ones that did not count; too many: the ones that did
         others = [o for o in matching if o not in hits] if spec.at_least is not None else hits
-        if others:
-            found += "; " + "; ".join(_ob_text(o, state) for o in others[:4])
-            if len(others) > 4:
-                found += f"; … {len(others) - 4} more"
+        found += _listed(others, state)
     return Verdict(expectation, ok, claim, found)
+
+
+def _counts(spec: ObligationCount, ob: Obligation) -> bool:
+    """The obligation ended with the status the check counts (for ``met``: in time, if given)."""
+    if ob.status.value != spec.status:
+        return False
+    if spec.status == "met" and spec.within is not None:
+        return ob.closed_at is not None and ob.closed_at - ob.opened_at <= spec.within
+    return True
+
+
+def _listed(obligations: list[Obligation], state: ExerciseState) -> str:
+    """``; `` and the first four obligations in words (and how many more), or nothing."""
+    if not obligations:
+        return ""
+    text = "; " + "; ".join(_ob_text(o, state) for o in obligations[:4])
+    return text + (f"; … {len(obligations) - 4} more" if len(obligations) > 4 else "")
 
 
 def _messages(expectation: Expectation, spec: MessageCount, state: ExerciseState) -> Verdict:
     start = state.scenario.start
-    hits = [
-        m.envelope
-        for m in state.messages
-        if m.copy == 1
-        and (spec.kind is None or m.envelope.kind is spec.kind)
-        and (spec.sender is None or m.envelope.sender == spec.sender)
-        and (spec.recipient is None or m.envelope.recipient == spec.recipient)
-        and (spec.channel is None or m.envelope.channel == spec.channel)
-        and (spec.incident is None or m.envelope.incident == spec.incident)
-    ]
-    what = " ".join(
-        part
-        for part in (
-            spec.kind.value if spec.kind else "messages",
-            f"from {spec.sender}" if spec.sender else "",
-            f"to {spec.recipient}" if spec.recipient else "",
-            f"on {spec.channel}" if spec.channel else "",
-            f"about {spec.incident}" if spec.incident else "",
-        )
-        if part
-    )
-    claim = f"{_bounds_text(spec)} {what}"
+    hits = [m.envelope for m in state.messages if m.copy == 1 and _message_matches(spec, m.envelope)]
+    claim = f"{_bounds_text(spec)} {_messages_text(spec)}"
     listed = ", ".join(
         f"{e.id} {e.kind.value} {e.sender}→{e.recipient} at T{format_offset(e.sent_at - start)}" for e in hits[:4]
     )
     found = f"{len(hits)} sent" + (f": {listed}" if listed else "") + (" …" if len(hits) > 4 else "")
     return Verdict(expectation, _within_bounds(spec, len(hits)), claim, found)
+
+
+def _message_matches(spec: MessageCount, env: Envelope) -> bool:
+    return all(
+        _wanted(want, got)
+        for want, got in (
+            (spec.kind, env.kind),
+            (spec.sender, env.sender),
+            (spec.recipient, env.recipient),
+            (spec.channel, env.channel),
+            (spec.incident, env.incident),
+        )
+    )
+
+
+def _messages_text(spec: MessageCount) -> str:
+    """``EARLY_WARNING from aa-cert to bb-cert on cert about INC-1``: the fields given."""
+    parts = (
+        spec.kind.value if spec.kind else "messages",
+        f"from {spec.sender}" if spec.sender else "",
+        f"to {spec.recipient}" if spec.recipient else "",
+        f"on {spec.channel}" if spec.channel else "",
+        f"about {spec.incident}" if spec.incident else "",
+    )
+    return " ".join(part for part in parts if part)
+
+
+def _wanted(want: object, got: object) -> bool:
+    """A filter field: not given (None), or equal to what the message or obligation has."""
+    return want is None or want == got
 
 
 def _check_depth(expectation: Expectation, spec: CheckDepthCount, state: ExerciseState) -> Verdict:
@@ -259,16 +295,5 @@ def _crosses_border(env: Envelope, state: ExerciseState) -> bool:
     agencies = {a.id: a.state for a in state.scenario.agencies}
     return agencies.get(env.sender) != agencies.get(env.recipient)
 
-
-_CHECKS: dict[str, Callable[[Expectation, Any, ExerciseState], Verdict]] = {
-    "max_level": _max_level,
-    "obligations_met": _obligations,
-    "final_level": _final_level,
-    "obligation_count": _obligation_count,
-    "messages": _messages,
-    "check_depth": _check_depth,
-    "notified": _notified,
-    "no_message_lost": _no_message_lost,
-}
 
 __all__ = ["Verdict", "check"]

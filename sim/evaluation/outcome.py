@@ -79,6 +79,9 @@ class OddEvent:
 
 Event = MessageEvent | ObsEvent | CtlEvent | PresenceEvent | OddEvent
 
+#: Kinds whose first crossing of a border is an incident's first notice.
+_NOTICES = (Kind.EARLY_WARNING, Kind.REQUEST_INFO, Kind.WARNING, Kind.INCIDENT_UPDATE)
+
 
 @dataclass
 class IncidentStats:
@@ -180,17 +183,22 @@ class ExerciseState:
         event = MessageEvent(t, env, level, change, copy)
         self.messages.append(event)
         if env.incident is not None and copy == 1:
-            stats = self._incident(env.incident)
-            stats.messages += 1
-            channel = self.agreement.channel(env.channel)
-            foreign = channel is not None and channel.scope == "bilateral"
-            if foreign and env.kind in (Kind.EARLY_WARNING, Kind.REQUEST_INFO, Kind.WARNING, Kind.INCIDENT_UPDATE):
-                stats.first_notice_at = stats.first_notice_at or env.sent_at
-            if foreign and env.kind is Kind.ACK:
-                stats.first_ack_at = stats.first_ack_at or env.sent_at
-            if foreign and env.kind is Kind.PROVIDE_INFO:
-                stats.first_answer_at = stats.first_answer_at or env.sent_at
+            self._count_message(self._incident(env.incident), env)
         return event
+
+    def _count_message(self, stats: IncidentStats, env: Envelope) -> None:
+        """An incident's first message of a new id: counted, and its first notice, ACK and
+        answer across a border noted."""
+        stats.messages += 1
+        channel = self.agreement.channel(env.channel)
+        if channel is None or channel.scope != "bilateral":
+            return
+        if env.kind in _NOTICES:
+            stats.first_notice_at = stats.first_notice_at or env.sent_at
+        if env.kind is Kind.ACK:
+            stats.first_ack_at = stats.first_ack_at or env.sent_at
+        if env.kind is Kind.PROVIDE_INFO:
+            stats.first_answer_at = stats.first_answer_at or env.sent_at
 
     def _obs(self, t: datetime, raw: bytes) -> ObsEvent:
         obs = OBSERVATION.validate_json(raw)

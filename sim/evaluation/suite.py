@@ -41,8 +41,7 @@ def explain(verdict: Verdict, state: ExerciseState) -> tuple[str, ...]:
     """The trail behind a failed verdict: the incident's level changes, with sim time, message
     id, and why each level was reached."""
     expectation = verdict.expectation
-    spec = getattr(expectation, expectation.kind)
-    incident = getattr(spec, "incident", None)
+    incident = expectation.incident
     if incident is None or expectation.kind not in ("max_level", "final_level", "notified"):
         return ()
     start = state.scenario.start

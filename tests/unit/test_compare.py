@@ -69,14 +69,21 @@ def test_tables_put_protocols_side_by_side() -> None:
 
 
 @pytest.mark.parametrize(
-    ("protocol", "peak_at_least", "peak_at_most"), [("incsea-cyber", 0, 1), ("bilateral-2013", 3, 5)]
+    ("protocol", "peak_at_least", "peak_at_most", "max_level"),
+    [
+        # BOT-1's PRE_NOTIFY on the CERT link is a level-1 kind there; TD-1 is recognised and stays at 0
+        ("incsea-cyber", 0, 1, 1),
+        # no notice: TD-1 climbs until cri-leader warns on the leaders' line, level 5 there
+        ("bilateral-2013", 3, 5, 5),
+    ],
 )
 def test_the_takedown_is_misread_without_a_notice(
-    tmp_path: Path, protocol: str, peak_at_least: int, peak_at_most: int
+    tmp_path: Path, protocol: str, peak_at_least: int, peak_at_most: int, max_level: int
 ) -> None:
     """The shipped takedown scenario at its own seed: under incsea-cyber the operator must
     notify and the activity is recognised; under bilateral-2013 (a courtesy notice, skipped at
-    this seed) the same activity climbs the ladder."""
+    this seed) the same activity climbs the ladder. The run's max level is the higher of its
+    two incidents' peaks (BOT-1, TD-1), read off the agreement's ladder."""
     loaded = load_scenario(SCENARIOS / "sinkhole-takedown.yaml", protocol)
     agreed = agreement(protocol)
     net = run_in_memory(loaded.scenario, agreed)
@@ -84,7 +91,7 @@ def test_the_takedown_is_misread_without_a_notice(
     state, _ = fold(read_header(journal), read_entries(journal))
     summary = summarise(state, protocol, loaded.scenario.seed, expectations_ok=True)
     assert peak_at_least <= state.ladder.peak("TD-1")[0] <= peak_at_most
-    assert summary.max_level == max(state.ladder.peak(i)[0] for i in state.incidents)
+    assert summary.max_level == max_level
     notices = [m for m in state.messages if m.envelope.kind.value == "PRE_NOTIFY"]
     assert bool(notices) == (protocol == "incsea-cyber")
     assert summary.lost == 0

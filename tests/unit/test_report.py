@@ -14,9 +14,11 @@ import pytest
 from sim.cli.app import report_of
 from sim.cli.run import write_report
 from sim.evaluation.journalfile import JournalError
-from sim.evaluation.report.build import Report, Step, render
-from sim.evaluation.report.html import ladder_svg
-from sim.evaluation.report.markdown import columns, ladder_chart, level_at, markdown
+from sim.evaluation.report import Report, render
+from sim.evaluation.report.formats.chart import columns, ladder_chart, level_at
+from sim.evaluation.report.formats.markdown import markdown
+from sim.evaluation.report.formats.svg import ladder_svg
+from sim.evaluation.report.model import Step
 from tests.unit.eval_journal import journal_of
 from tests.unit.factories import T0, scenario_data
 
@@ -111,12 +113,12 @@ def test_ladder_steps_say_when_and_why(report: Report) -> None:
 
 
 def test_metrics_count_obligations_by_agency_and_channel(report: Report) -> None:
-    by_agency = {t.key: t for t in report.by_agency}
+    by_agency = {t.key: t for t in report.tallies.by_agency}
     assert by_agency["bb-cert"].missed == 1
     assert by_agency["bb-nrrc"].met == 1
-    by_channel = {t.key: t for t in report.by_channel}
+    by_channel = {t.key: t for t in report.tallies.by_channel}
     assert by_channel["cert"].missed == 1
-    timing = {(t.trigger, t.rule): t for t in report.timings}
+    timing = {(t.trigger, t.rule): t for t in report.metrics.timings}
     assert timing[("REQUEST_INFO", "answer")].median == timedelta(hours=2)
     assert timing[("EARLY_WARNING", "answer")].missed == 1
     assert timing[("EARLY_WARNING", "answer")].median is None
@@ -132,8 +134,8 @@ def test_channel_availability_follows_the_link_faults(report: Report) -> None:
 
 
 def test_refused_messages_are_counted_with_their_reason(report: Report) -> None:
-    assert dict(report.problem_counts)["refused: cert link down"] >= 1
-    assert all(p.agency == "aa-cert" for p in report.problems if p.what == "refused")
+    assert dict(report.problems.counts)["refused: cert link down"] >= 1
+    assert all(p.agency == "aa-cert" for p in report.problems.items if p.what == "refused")
 
 
 def test_objectives_met_not_met_and_not_evaluated_with_evidence(report: Report) -> None:

@@ -31,9 +31,9 @@ HERE = Path(__file__).resolve().parent
 
 
 async def raw_subscriber(port: int, count: int) -> dict[str, float]:
-    import aiomqtt  # noqa: PLC0415 - each role imports only what it uses
+    import aiomqtt
 
-    from sim.runtime.transport import NODELAY  # noqa: PLC0415
+    from sim.runtime.transport import NODELAY
 
     async with aiomqtt.Client("127.0.0.1", port, identifier="bench-raw", socket_options=NODELAY) as client:
         await client.subscribe(f"hotline/v1/{EXERCISE}/#", qos=1)
@@ -49,11 +49,11 @@ async def raw_subscriber(port: int, count: int) -> dict[str, float]:
 
 
 async def dashboard(port: int, count: int) -> dict[str, float]:
-    from sim.runtime.transport import BrokerUrl, Connector  # noqa: PLC0415
-    from sim.scenario.load import find_scenario, load_scenario  # noqa: PLC0415
-    from tui.app import DashboardApp  # noqa: PLC0415
-    from tui.control.live import LiveController  # noqa: PLC0415 - each role imports only what it uses
-    from tui.live import LiveFeed  # noqa: PLC0415
+    from sim.runtime.transport import BrokerUrl, Connector
+    from sim.scenario.load import find_scenario, load_scenario
+    from tui.app import DashboardApp
+    from tui.control.live import LiveController
+    from tui.live import LiveFeed
 
     loaded = load_scenario(find_scenario("election-interference"))
     feed = LiveFeed(Connector(BrokerUrl("127.0.0.1", port)), EXERCISE, "bench", loaded=loaded)
@@ -92,8 +92,8 @@ async def dashboard(port: int, count: int) -> dict[str, float]:
 
 
 def publisher(port: int, payloads: Path) -> None:
-    import paho.mqtt.client as mqtt  # noqa: PLC0415
-    from paho.mqtt.enums import CallbackAPIVersion  # noqa: PLC0415
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     lines = [json.loads(line) for line in payloads.read_text().splitlines()]
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-pub")
@@ -167,9 +167,9 @@ def main() -> None:
 
 async def orchestrate(count: int, runs: int) -> None:
     sys.path.insert(0, str(HERE))
-    from dashboard_journal import write_journal  # noqa: PLC0415
+    from dashboard_journal import write_journal
 
-    from sim.runtime.broker import MosquittoBroker  # noqa: PLC0415
+    from sim.runtime.broker import MosquittoBroker
 
     with tempfile.TemporaryDirectory(prefix="hotline-ingest-") as name:
         tmp = Path(name)

@@ -26,7 +26,7 @@ async def broker(request: pytest.FixtureRequest) -> AsyncIterator[BrokerUrl]:
         async with EmbeddedBroker() as embedded:
             yield embedded.url
         return
-    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():  # noqa: ASYNC240
+    if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():  # noqa: ASYNC240 - one stat at fixture set-up
         pytest.fail("mosquitto is not installed; .ci/run installs it (apt-get install mosquitto)")
     async with MosquittoBroker(REPO / "broker.conf", anonymous=True) as mosquitto:
         yield mosquitto.url

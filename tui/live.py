@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -75,11 +75,8 @@ DEDUP_SECONDS = 10.0
 
 
 def sim_now(clock: ClockState, wall: datetime) -> datetime:
-    """Sim time by the director's clock: ``now + speed × (wall − wall₀)`` unless paused or fast."""
-    if clock.mode != "realtime" or clock.paused or clock.speed is None or clock.wall is None:
-        return clock.now
-    moved = clock.now + timedelta(seconds=clock.speed * (wall - clock.wall).total_seconds())
-    return min(max(moved, clock.now), clock.end)
+    """Sim time by the director's clock (see :meth:`ClockState.sim_time`)."""
+    return clock.sim_time(wall)
 
 
 @dataclass

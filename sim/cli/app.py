@@ -98,9 +98,9 @@ def emit(text: str, out: Path | None) -> None:
 
 def report_of(journal: Path) -> Report:
     """Read a journal and build its after-action report (raises JournalError on a damaged file)."""
-    from sim.evaluation.journalfile import read_entries, read_header  # noqa: PLC0415 - only these commands read journals
-    from sim.evaluation.outcome import fold  # noqa: PLC0415
-    from sim.evaluation.report import build  # noqa: PLC0415 - only these commands build a report
+    from sim.evaluation.journalfile import read_entries, read_header
+    from sim.evaluation.outcome import fold
+    from sim.evaluation.report import build
 
     header = read_header(journal)
     state, events = fold(header, read_entries(journal))

@@ -51,7 +51,7 @@ def replay(
     size: Annotated[str, typer.Option("--size", help="Terminal size of the export, COLSxROWS.")] = "120x40",
 ) -> None:
     """Replay a recorded exercise in the dashboard (space pause, . step, [ ] scrub, home/end)."""
-    from tui.launch import export_svg, run_replay  # noqa: PLC0415 - Textual loads only when needed
+    from tui.launch import export_svg, run_replay
 
     try:
         header = read_header(journal)
@@ -103,7 +103,7 @@ def dashboard(
     ] = None,
 ) -> None:
     """Watch a running exercise and steer it: space pause, + - speed, i inject, E end."""
-    from tui.launch import run_live  # noqa: PLC0415 - Textual loads only when needed
+    from tui.launch import run_live
 
     url = with_password(parse_broker(broker), username or (client if password_file else None), password_file)
     if exercise is None and journal is None:

@@ -46,9 +46,9 @@ def run_tests(
     ] = None,
 ) -> None:
     """Run scenarios in fast mode and check their expectations, like a test runner."""
-    from sim.evaluation.suite import ScenarioOutcome, outcome_lines, totals_line  # noqa: PLC0415
-    from sim.runtime.batch import collect, run_scenarios  # noqa: PLC0415
-    from sim.scenario.load import shipped_scenarios  # noqa: PLC0415
+    from sim.evaluation.suite import ScenarioOutcome, outcome_lines, totals_line
+    from sim.runtime.batch import collect, run_scenarios
+    from sim.scenario.load import shipped_scenarios
 
     paths = collect(targets) if targets else shipped_scenarios()
     if not paths:
@@ -82,8 +82,8 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of the terminal.")] = None,
 ) -> None:
     """The after-action report of a run, computed from its journal alone."""
-    from sim.evaluation.journalfile import JournalError  # noqa: PLC0415
-    from sim.evaluation.report import render  # noqa: PLC0415 - only this command renders a report
+    from sim.evaluation.journalfile import JournalError
+    from sim.evaluation.report import render
 
     if fmt not in ("md", "html", "json"):
         die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use md, html or json")
@@ -113,8 +113,8 @@ def compare(
     ] = None,
 ) -> None:
     """Run a scenario under each protocol across N seeds and compare the outcomes."""
-    from sim.evaluation.compare import aggregate, markdown_table, text_table, to_json  # noqa: PLC0415
-    from sim.runtime.batch import run_all  # noqa: PLC0415
+    from sim.evaluation.compare import aggregate, markdown_table, text_table, to_json
+    from sim.runtime.batch import run_all
 
     if fmt not in ("text", "md", "json"):
         die(EXIT_BAD_INPUT, f"error: --format {fmt!r}: use text, md or json")
@@ -145,7 +145,7 @@ def compare(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario format (for editor completion)."""
-    from sim.scenario.schema import schema_json  # noqa: PLC0415
+    from sim.scenario.schema import schema_json
 
     say(schema_json().rstrip("\n"))
 
@@ -160,7 +160,7 @@ def msel(
 ) -> None:
     """Export the injects as an HSEEP-style MSEL (CSV): number, time, from, to, inject,
     expected action, objective."""
-    from sim.scenario.msel import msel_csv  # noqa: PLC0415
+    from sim.scenario.msel import msel_csv
 
     loaded = load(scenario, protocol)
     emit(msel_csv(loaded.scenario, loaded.agreement), out)

@@ -68,7 +68,7 @@ def broker(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 1883,
 ) -> None:
     """Run the embedded amqtt broker in the foreground (Ctrl-C stops it)."""
-    from sim.runtime.broker import EmbeddedBroker  # noqa: PLC0415
+    from sim.runtime.broker import EmbeddedBroker
 
     async def main() -> None:
         embedded = EmbeddedBroker(host, port)
@@ -96,7 +96,7 @@ def broker_config(
     rotate: Annotated[bool, typer.Option("--rotate", help="Replace existing passwords with new ones.")] = False,
 ) -> None:
     """Write Mosquitto users, random passwords (once, mode 0600) and the ACL for a scenario."""
-    from sim.runtime.brokerconfig import write_broker_files  # noqa: PLC0415
+    from sim.runtime.brokerconfig import write_broker_files
 
     loaded = load(scenario)
     files = write_broker_files(loaded.scenario, out, port=port, host=host, rotate=rotate)
@@ -129,10 +129,10 @@ def director(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary, not the timeline.")] = False,
 ) -> None:
     """Direct an exercise whose agencies run as separate `hotline node` processes."""
-    from sim.core.roster import Roster  # noqa: PLC0415
-    from sim.evaluation.expect import check  # noqa: PLC0415
-    from sim.runtime.director import Director  # noqa: PLC0415
-    from sim.runtime.journal import run_dir  # noqa: PLC0415
+    from sim.core.roster import Roster
+    from sim.evaluation.expect import check
+    from sim.runtime.director import Director
+    from sim.runtime.journal import run_dir
 
     loaded = load(scenario, protocol)
     url = with_password(parse_broker(broker), username or (DIRECTOR if password_file else None), password_file)
@@ -181,8 +181,8 @@ def node(
     password_file: PasswordFileOpt = None,
 ) -> None:
     """Play one agency's seat (automated by its policy) in an exercise run by `hotline director`."""
-    from sim.core.roster import Roster  # noqa: PLC0415
-    from sim.runtime.node import AgencyNode, run_key  # noqa: PLC0415
+    from sim.core.roster import Roster
+    from sim.runtime.node import AgencyNode, run_key
 
     loaded = load(scenario, protocol)
     sc = loaded.scenario
@@ -220,9 +220,9 @@ def ctl(
     password_file: PasswordFileOpt = None,
 ) -> None:
     """Send a facilitator command to a running exercise and print the director's answer."""
-    from sim.model.control import CommandResult, ExerciseStatus  # noqa: PLC0415
-    from sim.model.topics import Topics  # noqa: PLC0415
-    from sim.runtime.transport import Transport  # noqa: PLC0415
+    from sim.model.control import CommandResult, ExerciseStatus
+    from sim.model.topics import Topics
+    from sim.runtime.transport import Transport
 
     command = _build_command(action, value)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", client):
@@ -284,7 +284,7 @@ def ctl(
 
 def _inject_from(path: Path, model: Any) -> dict[str, Any]:
     """An inject from a YAML file, validated here with file:line errors before it is sent."""
-    from sim.scenario.yamlsrc import load_yaml, validation_errors  # noqa: PLC0415
+    from sim.scenario.yamlsrc import load_yaml, validation_errors
 
     try:
         data, smap = load_yaml(path)
@@ -298,7 +298,7 @@ def _inject_from(path: Path, model: Any) -> dict[str, Any]:
     try:
         return dict(model.model_validate(data).model_dump(mode="json", by_alias=True, exclude_none=True))
     except ValueError as exc:
-        from pydantic import ValidationError  # noqa: PLC0415
+        from pydantic import ValidationError
 
         if isinstance(exc, ValidationError):
             errors = validation_errors(exc, model, data, smap, path)
@@ -308,7 +308,7 @@ def _inject_from(path: Path, model: Any) -> dict[str, Any]:
 
 def _build_command(action: str, value: str | None) -> Command:
 
-    from sim.model.injects import Inject  # noqa: PLC0415
+    from sim.model.injects import Inject
 
     fields: dict[str, Any] = {"id": uuid.uuid4().hex[:12], "action": action}
     if action == "speed":

@@ -139,9 +139,9 @@ def _with_dashboard(
 ) -> RunResult | None:
     """The exercise runs under the dashboard (the broker first, so the dashboard can subscribe
     before anything happens). Quitting the dashboard ends the exercise properly."""
-    from sim.runtime.broker import BrokerThread  # noqa: PLC0415
-    from sim.runtime.exercise import run_exercise  # noqa: PLC0415
-    from tui.launch import run_live  # noqa: PLC0415 - Textual loads only for the dashboard
+    from sim.runtime.broker import BrokerThread
+    from sim.runtime.exercise import run_exercise
+    from tui.launch import run_live
 
     ident = exercise or loaded.scenario.id
 
@@ -178,8 +178,8 @@ def _with_dashboard(
 def write_report(journal: Path, formats: tuple[str, ...] = ("md", "html")) -> list[Path]:
     """The after-action report goes next to the journal at the end of every run (``report.md``,
     ``report.html``); returns the files written."""
-    from sim.evaluation.journalfile import JournalError  # noqa: PLC0415
-    from sim.evaluation.report import render  # noqa: PLC0415 - only when a run is over
+    from sim.evaluation.journalfile import JournalError
+    from sim.evaluation.report import render
 
     try:
         report = report_of(journal)
@@ -266,7 +266,7 @@ def _headless(
     directors: list[Director],
 ) -> RunResult:
     """The exercise runs with its timeline printed as it happens; Ctrl-C ends it properly."""
-    from sim.runtime.exercise import run_exercise  # noqa: PLC0415 - keeps `hotline validate` light
+    from sim.runtime.exercise import run_exercise
 
     try:
         return until_done(

@@ -3,7 +3,7 @@ link conditions."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
@@ -34,6 +34,15 @@ class ClockState(_Ctl):
     #: Cumulative number of injects sent to each agency so far: a node waits until it has
     #: them all before it handles the round.
     injects: dict[str, int] = Field(default_factory=dict)
+
+    def sim_time(self, wall: datetime) -> datetime:
+        """Sim time at wall-clock moment ``wall`` by this clock: ``now + speed × (wall − wall₀)``
+        while a realtime clock runs; ``now`` while it is paused, and in fast mode (where time
+        moves only by grants)."""
+        if self.paused or self.speed is None or self.wall is None:
+            return self.now
+        moved = self.now + timedelta(seconds=self.speed * (wall - self.wall).total_seconds())
+        return min(max(moved, self.now), self.end)
 
 
 class ExerciseStatus(_Ctl):

@@ -66,10 +66,10 @@ def _duration_in(value: Any) -> Any:
     if isinstance(value, str):
         return parse_duration(value)
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration (write e.g. 90s, 45m, 1h30m, 3d)")  # noqa: TRY004
+        raise ValueError(f"{value!r} is not a duration (write e.g. 90s, 45m, 1h30m, 3d)")  # noqa: TRY004 - pydantic locates a ValueError, not a TypeError
     if isinstance(value, int | float):
         # pydantic turns ValueError (not TypeError) into a located validation error
-        raise ValueError(f"{value!r} has no unit (write e.g. {value}m or {value}h)")  # noqa: TRY004
+        raise ValueError(f"{value!r} has no unit (write e.g. {value}m or {value}h)")  # noqa: TRY004 - pydantic locates a ValueError, not a TypeError
     return value
 
 
@@ -77,7 +77,7 @@ def _offset_in(value: Any) -> Any:
     if isinstance(value, str):
         return parse_offset(value)
     if isinstance(value, int | float):  # YAML reads `at: +26` or `at: 90` as a number
-        raise ValueError(f'{value!r} is not a relative time (write +HH:MM in quotes, e.g. "+02:30")')  # noqa: TRY004
+        raise ValueError(f'{value!r} is not a relative time (write +HH:MM in quotes, e.g. "+02:30")')  # noqa: TRY004 - pydantic locates a ValueError, not a TypeError
     return value
 
 

@@ -28,7 +28,7 @@ from sim.scenario.load import LoadedScenario, find_scenario, load_scenario
 def run_one(path: str, protocol: str, seed: int, scratch: str) -> RunSummary:
     """One fast run in this process, with its own embedded broker (a process-pool worker)."""
     from sim.runtime.exercise import run_fast  # noqa: PLC0415 - workers import the heavy parts themselves
-    from sim.scenario.load import load_scenario  # noqa: PLC0415
+    from sim.scenario.load import load_scenario  # noqa: PLC0415 - a process-pool worker loads its own
 
     loaded = load_scenario(Path(path), protocol)
     exercise = f"cmp-{loaded.scenario.id}-{protocol}-{seed}"[:63]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.model.agreement import Agreement
+from sim.model.agreement import Agreement, Channel
 from sim.model.durations import format_duration
 from sim.model.refs import Known, Loc, Problem, unknown
-from sim.model.scenario import Scenario
+from sim.model.scenario import Agency, Scenario
 from sim.scenario.errors import InputFileError, SourceError
 from sim.scenario.yamlsrc import SourceMap, format_loc
 
@@ -64,16 +64,19 @@ def _check_links(scenario: Scenario, agreement: Agreement | None) -> Iterator[Pr
             )
             continue
         ends = [agencies[e] for e in link.between if e in agencies]
-        if len(ends) != 2:
-            continue
-        same_state = ends[0].state == ends[1].state
-        if channel.scope == "domestic" and not same_state:
-            yield ("links", i, "between"), f"{channel.id} is domestic: both ends must be in one state"
-        if channel.scope == "bilateral" and same_state:
-            yield ("links", i, "between"), f"{channel.id} joins two states: the ends are both in {ends[0].state}"
-        if channel.roles and sorted(channel.roles) != sorted(a.role for a in ends):
-            roles = " and ".join(channel.roles)
-            yield ("links", i, "between"), f"{channel.id} joins roles {roles}, not {' and '.join(a.role for a in ends)}"
+        if len(ends) == 2:
+            yield from ((("links", i, "between"), problem) for problem in _ends_problems(channel, ends[0], ends[1]))
+
+
+def _ends_problems(channel: Channel, x: Agency, y: Agency) -> Iterator[str]:
+    """Why a channel may not join these two agencies (its scope, its roles)."""
+    same_state = x.state == y.state
+    if channel.scope == "domestic" and not same_state:
+        yield f"{channel.id} is domestic: both ends must be in one state"
+    if channel.scope == "bilateral" and same_state:
+        yield f"{channel.id} joins two states: the ends are both in {x.state}"
+    if channel.roles and sorted(channel.roles) != sorted((x.role, y.role)):
+        yield f"{channel.id} joins roles {' and '.join(channel.roles)}, not {x.role} and {y.role}"
 
 
 def check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]:

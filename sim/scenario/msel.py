@@ -57,17 +57,7 @@ def _cells(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) ->
         case Detect() as d:
             return "SimCell (detection)", d.agency, f"{d.incident}: {d.summary}", _detect_expected(d, agreement, known)
         case ScriptedMessage() as m:
-            subject = f" on {m.incident}" if m.incident else ""
-            detail = next(
-                (str(v) for k, v in m.body.items() if k in ("demand", "action", "summary", "check", "impact")), ""
-            )
-            what = f"{m.kind.value}{subject}" + (f": {detail}" if detail else "")
-            due = agreement.answer_deadline(m.kind, urgent=bool(m.body.get("urgent")))
-            rule = agreement.rule(m.kind)
-            if rule is not None and rule.answer is not None and due is not None:
-                owed = "/".join(k.value for k in rule.answer.kinds)
-                return m.from_, m.to, what, f"{m.to} answers {owed} within {format_duration(due)}"
-            return m.from_, m.to, what, f"{m.to} takes note (no answer is obligatory under {agreement.id})"
+            return (m.from_, m.to, *_message_cells(m, agreement))
         case LinkFault() as link:
             channel = agreement.channel(link.channel)
             nxt = channel.fallback if channel is not None else None
@@ -88,6 +78,18 @@ def _cells(inject: Inject, agreement: Agreement, known: set[tuple[str, str]]) ->
                 f"instructions change: {fields}",
                 f"{change.agency} acts on its changed instructions",
             )
+
+
+def _message_cells(m: ScriptedMessage, agreement: Agreement) -> tuple[str, str]:
+    subject = f" on {m.incident}" if m.incident else ""
+    detail = next((str(v) for k, v in m.body.items() if k in ("demand", "action", "summary", "check", "impact")), "")
+    what = f"{m.kind.value}{subject}" + (f": {detail}" if detail else "")
+    due = agreement.answer_deadline(m.kind, urgent=bool(m.body.get("urgent")))
+    rule = agreement.rule(m.kind)
+    if rule is not None and rule.answer is not None and due is not None:
+        owed = "/".join(k.value for k in rule.answer.kinds)
+        return what, f"{m.to} answers {owed} within {format_duration(due)}"
+    return what, f"{m.to} takes note (no answer is obligatory under {agreement.id})"
 
 
 def _detect_expected(d: Detect, agreement: Agreement, known: set[tuple[str, str]]) -> str:

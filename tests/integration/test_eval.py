@@ -42,7 +42,7 @@ async def test_every_shipped_scenario_passes_hotline_test(path: Path, amqtt_url:
 
 
 def test_the_library_has_seven_scenarios_each_24_to_96_hours_with_objectives() -> None:
-    from sim.scenario.load import load_scenario  # noqa: PLC0415
+    from sim.scenario.load import load_scenario  # noqa: PLC0415 - only this test needs it
 
     loaded = [load_scenario(p) for p in shipped_scenarios()]
     assert len(loaded) >= 7

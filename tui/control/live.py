@@ -86,10 +86,10 @@ class LiveController(Generic[T]):
             mode, paused = "waiting for the clock", True
         elif clock.paused:
             mode, paused = "PAUSED", True
-        elif clock.mode == "fast":
+        elif clock.speed is None:  # a fast clock has no pace: it moves round by round
             mode, paused = f"fast · round {clock.round}", False
         else:
-            mode, paused = f"realtime {format_speed(clock.speed or 1)}", False
+            mode, paused = f"realtime {format_speed(clock.speed)}", False
         connection = "connected" if feed.connected else "connecting…"
         return ModeInfo("broker", mode, feed.wires.label, connection=connection, paused=paused)
 

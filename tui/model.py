@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sim.core.ladder import Pair
 from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
 from sim.model.agreement import Agreement
 from sim.model.journal import Entry
@@ -225,13 +226,20 @@ class DashboardModel:
         obligations = self.state.obligations
         return [obligations[o] for o in self.owed.get(incident, {}).get(agency, []) if o in obligations]
 
-    def level_at(self, incident: str, t: datetime) -> int:
+    def level_at(self, incident: str, t: datetime, pair: Pair | None = None) -> int:
+        """The incident's level at ``t`` (``pair``: that pair of states')."""
         level = 0
-        for change in self.state.ladder.history.get(incident, []):
+        for change in self.state.ladder.changes(incident, pair):
             if change.at > t:
                 break
             level = change.level
         return level
+
+    def top_pair_at(self, incident: str, t: datetime) -> Pair | None:
+        """The pair of states at the incident's level at ``t`` (the first, if several are)."""
+        levels = {pair: self.level_at(incident, t, pair) for pair in self.state.ladder.pairs(incident)}
+        best = max(levels.values(), default=0)
+        return next((p for p, lvl in levels.items() if lvl == best), None) if best > 0 else None
 
     def still_owed(self, ob: Obligation) -> bool:
         """Open, or missed and not answered late either."""

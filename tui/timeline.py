@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from sim.core.ladder import Pair, pair_label
 from tui.model import GLYPHS, NO_INCIDENT, URGENCY, DashboardModel, DisplayFate
 from tui.timeaxis import Window, ticks
 
-RowKind = Literal["axis", "band", "lane"]
+RowKind = Literal["axis", "band", "pair", "lane"]
 NOW_CHAR = "│"
 OBLIGATION_CHAR = "╌"
 _TINY = timedelta(microseconds=1)
@@ -33,6 +34,7 @@ class Row:
     spans: tuple[Span, ...]
     incident: str | None = None
     agency: str | None = None
+    pair: Pair | None = None
 
     @property
     def text(self) -> str:
@@ -93,8 +95,11 @@ def _band_start(model: DashboardModel, incident: str) -> datetime | None:
     return min(begins) if begins else None
 
 
-def _band_levels(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> list[int | None]:
-    """The ladder level at the end of each column (None before the incident and after now)."""
+def _band_levels(
+    model: DashboardModel, incident: str, window: Window, width: int, now: datetime, pair: Pair | None = None
+) -> list[int | None]:
+    """The ladder level (of ``pair``, if given) at the end of each column (None before the
+    incident and after now)."""
     begin = _band_start(model, incident)
     levels: list[int | None] = []
     for col in range(width):
@@ -103,7 +108,7 @@ def _band_levels(model: DashboardModel, incident: str, window: Window, width: in
         if t0 > now or begin is None or t1 <= begin:
             levels.append(None)
         else:
-            levels.append(model.level_at(incident, now if t1 > now else t1 - _TINY))
+            levels.append(model.level_at(incident, now if t1 > now else t1 - _TINY, pair))
     return levels
 
 
@@ -117,10 +122,15 @@ def _level_label(level: int, name: str, length: int) -> str:
     return str(level).ljust(length)[:length]
 
 
-def band_row(model: DashboardModel, incident: str, window: Window, width: int, now: datetime) -> Row:
-    """The incident's ladder level over time, each run of one level named where it fits."""
+def band_row(
+    model: DashboardModel, incident: str, window: Window, width: int, now: datetime, pair: Pair | None = None
+) -> Row:
+    """The incident's ladder level over time (``pair``: that pair of states'), each run of one
+    level named where it fits; on an incident between more than two states the incident's band
+    names the pair at its level."""
     grid = _Grid(width)
-    levels = _band_levels(model, incident, window, width, now)
+    levels = _band_levels(model, incident, window, width, now, pair)
+    several = pair is None and len(model.state.ladder.pairs(incident)) > 1
     col = 0
     while col < width:
         level = levels[col]
@@ -131,9 +141,15 @@ def band_row(model: DashboardModel, incident: str, window: Window, width: int, n
         if level is None:
             grid.write(col, " " * length, "future" if window.column_start(col, width) > now else "band-none")
         else:
-            grid.write(col, _level_label(level, model.level_name(level), length), f"level{level}")
+            name = model.level_name(level)
+            top = model.top_pair_at(incident, window.column_start(run, width) - _TINY) if several else None
+            if top is not None:
+                name += f" · {pair_label(top)}"
+            grid.write(col, _level_label(level, name, length), f"level{level}")
         col = run
-    level_now = model.level_at(incident, now)
+    level_now = model.level_at(incident, now, pair)
+    if pair is not None:
+        return Row("pair", f"{pair_label(pair)} L{level_now}", grid.spans(), incident=incident, pair=pair)
     return Row("band", f"{incident} L{level_now}", grid.spans(), incident=incident)
 
 
@@ -184,27 +200,35 @@ def lane_row(model: DashboardModel, incident: str, agency: str, window: Window, 
     return Row("lane", agency, grid.spans(), incident=incident, agency=agency)
 
 
-#: Which row: an incident's band (agency None) or one agency's lane on it.
-RowSpec = tuple[str, str | None]
+class RowSpec(NamedTuple):
+    """Which row: an incident's band, one pair of states' band on it, or one agency's lane."""
+
+    incident: str
+    agency: str | None = None
+    pair: Pair | None = None
 
 
 def row_specs(model: DashboardModel) -> list[RowSpec]:
-    """Below the axis: each incident's band, then its lanes (messages of no incident last)."""
+    """Below the axis: each incident's band, the bands of its pairs of states when it involves
+    more than two, then its lanes (messages of no incident last)."""
     specs: list[RowSpec] = []
     for incident in model.incidents():
-        specs.append((incident, None))
-        specs.extend((incident, agency) for agency in model.lane_agencies(incident))
+        specs.append(RowSpec(incident))
+        pairs = model.state.ladder.pairs(incident) if incident != NO_INCIDENT else []
+        if len(pairs) > 1:
+            specs.extend(RowSpec(incident, pair=pair) for pair in pairs)
+        specs.extend(RowSpec(incident, agency) for agency in model.lane_agencies(incident))
     return specs
 
 
 def row_of(model: DashboardModel, spec: RowSpec, window: Window, width: int, now: datetime) -> Row:
     """The row ``spec`` names (the widget builds only the rows on screen this way)."""
-    incident, agency = spec
+    incident, agency, pair = spec
     if agency is not None:
         return lane_row(model, incident, agency, window, width, now)
     if incident == NO_INCIDENT:
         return Row("band", "no incident", (Span(" " * width, "band-none"),), incident=incident)
-    return band_row(model, incident, window, width, now)
+    return band_row(model, incident, window, width, now, pair)
 
 
 def layout(model: DashboardModel, window: Window, width: int, now: datetime | None = None) -> list[Row]:

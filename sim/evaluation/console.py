@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from sim.core.ladder import LevelChange, pair_label
 from sim.evaluation.expect import Verdict
 from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
 from sim.model.control import CommandResult, LinksState, Order
@@ -63,11 +64,18 @@ class TimelinePrinter:
         env, level, change = event.envelope, event.level, event.change
         lvl = f"L{level} {self.state.ladder.name(level)}" if level is not None else ""
         mark = " (duplicate copy)" if event.copy > 1 else ""
-        up = "" if change is None else " ▲" if change.level > change.previous else " ▼"
+        up = "" if change is None else _arrow(change)
         return (
             f"{self._when(env.sent_at)}  {env.sender:>10} → {env.recipient:<10} "
-            f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{mark}"
+            f"{env.channel:<9} {env.kind.value:<16} {env.incident or '-':<6} {lvl}{up}{self._pairs(event)}{mark}"
         )
+
+    def _pairs(self, event: MessageEvent) -> str:
+        """Where an incident involves more than two states: the pairs this message moved."""
+        incident = event.envelope.incident
+        if not event.pairs or incident is None or len(self.state.ladder.pairs(incident)) < 2:
+            return ""
+        return "".join(f" · {pair_label(c.pair)} L{c.level}{_arrow(c)}" for c in event.pairs if c.pair)
 
     def _observed(self, obs: Observation) -> str | None:
         match obs:
@@ -111,6 +119,10 @@ class TimelinePrinter:
             case CtlEvent(what="links", detail=LinksState() as links):
                 return f"{self._when(links.at)}  ⚡ links   {self._link_changes(links)}"
         return None
+
+
+def _arrow(change: LevelChange) -> str:
+    return " ▲" if change.level > change.previous else " ▼"
 
 
 _FATE_SIGN = {Fate.LOST: "✗ lost    ", Fate.REFUSED: "✗ refused ", Fate.DUPLICATED: "≈ dup     "}
@@ -173,7 +185,22 @@ def summary(state: ExerciseState) -> list[str]:
                 str(stats.refused),
             ]
         )
+        rows.extend(_pair_rows(state, incident))
     return _table(rows)
+
+
+def _pair_rows(state: ExerciseState, incident: str) -> list[list[str]]:
+    """Beneath an incident between more than two states: each pair's peak and when."""
+    pairs = state.ladder.pairs(incident)
+    if len(pairs) < 2:
+        return []
+    rows = []
+    for pair in pairs:
+        peak, when = state.ladder.peak(incident, pair)
+        now = state.ladder.level(incident, pair)
+        reached = f"T{format_offset(when - state.scenario.start)}" if when else "-"
+        rows.append([f"  {pair_label(pair)}", f"{peak} {state.ladder.name(peak)}", reached, f"ends L{now}"])
+    return [row + [""] * 4 for row in rows]
 
 
 def verdict_lines(verdicts: Iterable[Verdict]) -> list[str]:

@@ -79,14 +79,19 @@ def _no_message_lost(expectation: Expectation, spec_lost: NoMessageLost, state: 
     return Verdict(expectation, ok=False, claim=claim, found=f"{len(lost)} lost: {listed}")
 
 
+def _subject(incident: str, between: tuple[str, str] | None) -> str:
+    """``EI-1``, or ``EI-1 between de and ee``."""
+    return incident if between is None else f"{incident} between {between[0]} and {between[1]}"
+
+
 def _max_level(expectation: Expectation, spec: MaxLevel, state: ExerciseState) -> Verdict:
-    peak, when = state.ladder.peak(spec.incident)
+    peak, when = state.ladder.peak(spec.incident, spec.between)
     ok = _within_bounds(spec, peak)
-    claim = f"{spec.incident} peaks {_bounds_text(spec)}"
+    claim = f"{_subject(spec.incident, spec.between)} peaks {_bounds_text(spec)}"
     found = f"peaked at {peak} {state.ladder.name(peak)}"
     if when is not None:
         found += f" at T{format_offset(when - state.scenario.start)}"
-        changes = [c for c in state.ladder.history.get(spec.incident, []) if c.level == peak]
+        changes = [c for c in state.ladder.changes(spec.incident, spec.between) if c.level == peak]
         if changes and not ok:
             found += f" ({changes[0].reason}, message {changes[0].message_id})"
     return Verdict(expectation, ok, claim, found)
@@ -158,10 +163,10 @@ def _within_bounds(spec: Bounds | MaxLevel, n: int) -> bool:
 
 def _final_level(expectation: Expectation, spec: FinalLevel, state: ExerciseState) -> Verdict:
     start = state.scenario.start
-    level = state.ladder.level(spec.incident)
-    claim = f"{spec.incident} ends at level {spec.at_most} or lower"
+    level = state.ladder.level(spec.incident, spec.between)
+    claim = f"{_subject(spec.incident, spec.between)} ends at level {spec.at_most} or lower"
     found = f"ends at {level} {state.ladder.name(level)}"
-    history = state.ladder.history.get(spec.incident, [])
+    history = state.ladder.changes(spec.incident, spec.between)
     if history:
         last = history[-1]
         found += f" (since T{format_offset(last.at - start)}: {last.reason}, message {last.message_id})"
@@ -269,13 +274,14 @@ def _notified(expectation: Expectation, spec: Notified, state: ExerciseState) ->
     """The other state *heard* of it: a notice across the border arrived (sent_at + transit)."""
     start = state.scenario.start
     stats = state.incidents.get(spec.incident)
-    claim = f"{spec.incident} reaches another state within {format_duration(spec.within)} of detection"
+    whom = f"state {spec.state}" if spec.state else "another state"
+    claim = f"{spec.incident} reaches {whom} within {format_duration(spec.within)} of detection"
     if stats is None or stats.detected_at is None:
         return Verdict(expectation, ok=False, claim=claim, found="never detected (no detect inject ran)")
     notices = [
         m.envelope
         for m in state.messages
-        if m.copy == 1 and m.envelope.incident == spec.incident and _crosses_border(m.envelope, state)
+        if m.copy == 1 and m.envelope.incident == spec.incident and _crosses_border(m.envelope, state, spec.state)
     ]
     if not notices:
         found = f"detected at T{format_offset(stats.detected_at - start)}, never notified"
@@ -291,9 +297,11 @@ def _notified(expectation: Expectation, spec: Notified, state: ExerciseState) ->
     return Verdict(expectation, took <= spec.within, claim, found)
 
 
-def _crosses_border(env: Envelope, state: ExerciseState) -> bool:
+def _crosses_border(env: Envelope, state: ExerciseState, into: str | None = None) -> bool:
+    """The message goes from one state to another (``into``: to that state)."""
     agencies = {a.id: a.state for a in state.scenario.agencies}
-    return agencies.get(env.sender) != agencies.get(env.recipient)
+    sender, recipient = agencies.get(env.sender), agencies.get(env.recipient)
+    return sender != recipient and (into is None or recipient == into)
 
 
 __all__ = ["Verdict", "check"]

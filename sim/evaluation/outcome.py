@@ -45,6 +45,8 @@ class MessageEvent:
     level: int | None  # the incident's level after this message (None: no incident)
     change: LevelChange | None
     copy: int  # 1 for the first copy on the wire, 2 for a duplicate
+    #: The pairs of states this message moved (the incident's ``change`` is its highest pair's).
+    pairs: tuple[LevelChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class ExerciseState:
     _ids: dict[str, Envelope] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.ladder = Ladder(self.agreement)
+        self.ladder = Ladder(self.agreement, {a.id: a.state for a in self.scenario.agencies})
         self.topics = Topics(self.exercise)
         for incident in self.scenario.incidents():
             self._incident(incident)
@@ -178,9 +180,9 @@ class ExerciseState:
             return odd
         copy = 2 if env.id in self._ids else 1
         self._ids.setdefault(env.id, env)
-        change = self.ladder.observe(env, env.sent_at) if copy == 1 else None
+        step = self.ladder.step(env, env.sent_at) if copy == 1 else None
         level = self.ladder.level(env.incident) if env.incident else None
-        event = MessageEvent(t, env, level, change, copy)
+        event = MessageEvent(t, env, level, step.change if step else None, copy, step.pairs if step else ())
         self.messages.append(event)
         if env.incident is not None and copy == 1:
             self._count_message(self._incident(env.incident), env)

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
 
 from sim.model.agreement import LEVEL_COUNT
 from sim.model.durations import Duration
@@ -20,10 +30,22 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _two_states(between: tuple[str, str] | None) -> tuple[str, str] | None:
+    if between is not None and between[0] == between[1]:
+        raise ValueError("a pair is two different states")
+    return between
+
+
+#: Two states of an incident (``between: [de, ee]``): the ladder of that pair alone.
+Between = Annotated[tuple[Ident, Ident], AfterValidator(_two_states)]
+
+
 class MaxLevel(_Spec):
     incident: IncidentId
     at_most: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)] | None = None
     at_least: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)] | None = None
+    #: The pair of states whose ladder counts; absent: the incident's (its highest pair's).
+    between: Between | None = None
 
     @model_validator(mode="after")
     def _bound(self) -> MaxLevel:
@@ -67,6 +89,8 @@ class FinalLevel(_Spec):
 
     incident: IncidentId
     at_most: Annotated[int, Field(ge=0, lt=LEVEL_COUNT)]
+    #: The pair of states whose ladder counts; absent: the incident's (its highest pair's).
+    between: Between | None = None
 
 
 class ObligationCount(Bounds):
@@ -99,10 +123,11 @@ class CheckDepthCount(Bounds):
 
 class Notified(_Spec):
     """The incident reached another state (a notice across a border) within ``within`` of its
-    detection."""
+    detection; with ``state``: reached that state."""
 
     incident: IncidentId
     within: Duration
+    state: Ident | None = None
 
 
 Spec = (
@@ -134,6 +159,17 @@ class _ExpectationBase(_Spec):
         """The incident the check is about, if it names one."""
         value = getattr(self.spec, "incident", None)
         return value if isinstance(value, str) else None
+
+    def states(self) -> list[tuple[str, str]]:
+        """(field path, state id) for every state the check names."""
+        refs: list[tuple[str, str]] = []
+        between = getattr(self.spec, "between", None)
+        if between is not None:
+            refs.extend((f"between.{i}", state) for i, state in enumerate(between))
+        state = getattr(self.spec, "state", None)
+        if isinstance(state, str):
+            refs.append(("state", state))
+        return refs
 
     def agencies(self) -> list[tuple[str, str]]:
         """(field, agency id) for every agency the check names."""

@@ -40,6 +40,11 @@ class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _empty(value: object) -> bool:
+    """Left out of the JSON when empty, so that journals of scenarios without it stay as they were."""
+    return not value
+
+
 # -- the actions ---------------------------------------------------------------------------------
 
 
@@ -74,6 +79,9 @@ class Detect(_Spec):
     indicators: tuple[ShortText, ...] = ()
     #: The state the traces point to (not necessarily the culprit).
     suspected_origin: Ident | None = None
+    #: Other states the incident affects (a port whose outage spreads across borders): automated
+    #: agencies warn each of them as well as the suspected origin (policy ``warn_affected``).
+    affected: tuple[Ident, ...] = Field(default=(), exclude_if=_empty)
     suspected_malicious: bool = True
     #: An operation the agency will run in response, announced (or not) to another state.
     response: Operation | None = None
@@ -101,6 +109,9 @@ class Detect(_Spec):
             yield ("agency",), unknown("agency", self.agency, known.agencies)
         if self.suspected_origin is not None and self.suspected_origin not in known.states:
             yield ("suspected_origin",), unknown("state", self.suspected_origin, known.states)
+        for i, state in enumerate(self.affected):
+            if state not in known.states:
+                yield ("affected", i), unknown("state", state, known.states)
         if self.response is not None and self.response.state not in known.states:
             yield ("response", "state"), unknown("state", self.response.state, known.states)
 

@@ -66,6 +66,8 @@ class Policy(_Spec):
     #: Probability of pre-notifying a planned operation when the agreement does not oblige it
     #: (a courtesy notice); where it is obligatory the agency notifies with ``reliability``.
     courtesy_notice: Probability = 0.2
+    #: Warn every state a detection names as ``affected``, besides the suspected origin.
+    warn_affected: bool = True
 
 
 class PolicyPatch(_Spec):
@@ -81,6 +83,7 @@ class PolicyPatch(_Spec):
     escalation_threshold: Annotated[int, Field(ge=0, le=6)] | None = None
     check_depth: Depth | None = None
     courtesy_notice: Probability | None = None
+    warn_affected: bool | None = None
 
     def apply(self, base: Policy) -> Policy:
         return Policy.model_validate(base.model_dump() | self.model_dump(exclude_none=True))

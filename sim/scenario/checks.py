@@ -92,6 +92,7 @@ def check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[P
 def _check_expect(scenario: Scenario) -> Iterator[Problem]:
     incidents = set(scenario.incidents())
     agencies = {a.id for a in scenario.agencies}
+    states = {s.id for s in scenario.states}
     objectives = [o.id for o in scenario.objectives]
     for i, objective in enumerate(scenario.objectives):
         if objectives.count(objective.id) > 1:
@@ -110,6 +111,10 @@ def _check_expect(scenario: Scenario) -> Iterator[Problem]:
         for field, agency in expectation.agencies():
             if agency not in agencies:
                 yield (*where, kind, field), unknown("agency", agency, agencies)
+        for path, state in expectation.states():
+            if state not in states:
+                loc = tuple(int(p) if p.isdigit() else p for p in path.split("."))
+                yield (*where, kind, *loc), unknown("state", state, states)
 
 
 def _fail(path: Path, smap: SourceMap, problems: list[tuple[Loc, str]]) -> InputFileError:

@@ -350,3 +350,33 @@ class Network:
 
     def messages(self) -> list[Envelope]:
         return [decode_envelope(p.payload) for _, p in self.wire if "/msg/" in p.topic]
+
+
+# -- three states ---------------------------------------------------------------------------
+
+
+def three_state_data(**overrides: Any) -> dict[str, Any]:
+    """Germany, Poland and Estonia (de, pl, ee), each with a CERT and an NRRC; every pair linked."""
+    states = ("de", "pl", "ee")
+    data: dict[str, Any] = {
+        "id": "three",
+        "title": "Three states",
+        "protocol": "bilateral-2013",
+        "seed": 5,
+        "start": "2026-01-01T00:00:00Z",
+        "duration": "72h",
+        "states": [{"id": s, "name": s.upper()} for s in states],
+        "agencies": [
+            {"id": f"{s}-{role}", "state": s, "role": role, "name": f"{s} {role}"}
+            for s in states
+            for role in ("cert", "nrrc")
+        ],
+        "links": [
+            {"channel": channel, "between": [f"{a}-{channel}", f"{b}-{channel}"], "latency": "5m"}
+            for channel in ("cert", "nrrc")
+            for a, b in (("de", "pl"), ("de", "ee"), ("pl", "ee"))
+        ],
+        "policies": {"default": {"reliability": 1.0}},
+    }
+    data.update(overrides)
+    return data

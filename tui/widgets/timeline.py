@@ -96,8 +96,8 @@ class TimelineView(ScrollView, can_focus=False):
         return f"{row.label:<{self.label_width}.{self.label_width - 1}}" + row.text
 
     def _strip(self, row: Row) -> Strip:
-        label_style = STYLES["label-band"] if row.kind == "band" else STYLES["label-lane"]
-        label = row.label if row.kind != "lane" else f" {row.label}"
+        label_style = STYLES["label-band"] if row.kind in ("band", "pair") else STYLES["label-lane"]
+        label = row.label if row.kind == "band" else f" {row.label}"
         segments = [Segment(f"{label:<{self.label_width}.{self.label_width - 1}}", label_style)]
         segments.extend(Segment(span.text, STYLES.get(span.style, Style())) for span in row.spans)
         return Strip(segments)

@@ -32,7 +32,7 @@ def _close_abroad(k: Knowledge, view: IncidentView, body: StandDown, now: dateti
         return []
     drafts = []
     for channel in view.escalated:
-        if channel in view.closed_on:
+        if channel in view.closed_on or "@" in channel:  # "nrrc@ee": raised with an affected state
             continue
         agency = k.roster.counterpart(k.me, channel, state)
         if agency is None or Kind.STAND_DOWN not in k.roster.channel(channel).kinds:

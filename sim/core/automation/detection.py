@@ -1,8 +1,9 @@
 """Detection: an incident the agency sees itself.
 
-A first detection warns the counterpart in the suspected state on our lowest channel, and
-refers the matter up our domestic chain when it is serious (or when we have no channel towards
-that state). Activity a notice announced is recognised instead; a response that is an operation
+A first detection warns the counterpart in the suspected state on our lowest channel — and,
+where the policy says so, every other state the detection names as affected — and refers the
+matter up our domestic chain when it is serious (or when we have no channel towards that
+state). Activity a notice announced is recognised instead; a response that is an operation
 is pre-notified. New findings on an incident we raised update the counterpart, and take the
 matter up once its severity crosses our threshold.
 """
@@ -48,9 +49,28 @@ def _detected(k: Knowledge, inject: Detect, now: datetime) -> list[Draft]:
         channel, agency = counterpart
         view.escalated.append(channel)
         drafts.append(compose(view, Kind.EARLY_WARNING, agency, channel, at, now, reason="detected"))
+    drafts.extend(_warn_affected(k, view, inject, at, now))
     if state is not None and (counterpart is None or view.severity >= k.policy.escalation_threshold):
         reason = ReferralReason.SEVERITY if counterpart else ReferralReason.NO_ROUTE
         drafts.extend(refer_up(k, view, reason, at, note="detected"))
+    return drafts
+
+
+def _warn_affected(k: Knowledge, view: IncidentView, inject: Detect, at: datetime, now: datetime) -> list[Draft]:
+    """Warn each state the incident affects (not ours, not the suspected origin), once, on our
+    lowest channel towards it."""
+    if not k.policy.warn_affected:
+        return []
+    drafts = []
+    for state in inject.affected:
+        if state in (k.home(), view.counterpart_state) or state in view.affected:
+            continue
+        counterpart = k.counterpart(state)
+        if counterpart is None:
+            continue
+        view.affected.append(state)
+        channel, agency = counterpart
+        drafts.append(compose(view, Kind.EARLY_WARNING, agency, channel, at, now, reason=f"affects {state}"))
     return drafts
 
 
@@ -68,6 +88,11 @@ def _redetect(k: Knowledge, inject: Detect, now: datetime) -> list[Draft]:
     counterpart = k.counterpart(view.counterpart_state)
     if counterpart is not None:
         drafts.append(_update(view, inject, counterpart, at))
+    for state in view.affected:
+        affected = k.counterpart(state)
+        if affected is not None:
+            drafts.append(_update(view, inject, affected, at))
+    drafts.extend(_warn_affected(k, view, inject, at, now))
     if crossed:
         drafts.extend(refer_up(k, view, ReferralReason.SEVERITY, at, note="severity rose"))
     return drafts

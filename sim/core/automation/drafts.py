@@ -56,6 +56,8 @@ class IncidentView(BaseModel):
     indicators: tuple[str, ...] = ()
     #: The other state in this matter (where traces point, or who raised it with us).
     counterpart_state: str | None = None
+    #: Further states we warned because the incident affects them (a detection's ``affected``).
+    affected: list[str] = Field(default_factory=list)
     raised_by_us: bool = False
     closed: bool = False
     #: Foreign channels on which we have already raised this incident (warned, escalated,

@@ -27,7 +27,7 @@ def hand_over_unanswered(k: Knowledge, exp: Awaiting, channel: str | None, now: 
     view = k.view(exp.incident)
     state = k.roster.state_of(exp.counterparty)
     view.counterpart_state = view.counterpart_state or state
-    return _hand_over(k, view, channel, ReferralReason.NO_ANSWER, None, now, exp.trigger)
+    return _hand_over(k, view, channel, ReferralReason.NO_ANSWER, None, now, exp.trigger, _towards(view, state))
 
 
 def hand_over_refused(k: Knowledge, env: Envelope, channel: str | None, now: datetime) -> list[Draft]:
@@ -37,7 +37,12 @@ def hand_over_refused(k: Knowledge, env: Envelope, channel: str | None, now: dat
     view = k.view(env.incident)
     state = k.roster.state_of(env.recipient)
     view.counterpart_state = view.counterpart_state or state
-    return _hand_over(k, view, channel, ReferralReason.LINK_DOWN, env.body, now, env.id)
+    return _hand_over(k, view, channel, ReferralReason.LINK_DOWN, env.body, now, env.id, _towards(view, state))
+
+
+def _towards(view: IncidentView, state: str) -> str | None:
+    """The state a hand-over is about: an affected state we warned, or else the counterpart."""
+    return state if state in view.affected else view.counterpart_state
 
 
 def _hand_over(
@@ -48,15 +53,16 @@ def _hand_over(
     relay_body: Body | None,
     now: datetime,
     original: str,
+    state: str | None,
 ) -> list[Draft]:
-    """Give a matter to the agency of our state that sits on ``channel``."""
-    state = view.counterpart_state
+    """Give a matter about ``state`` to the agency of our state that sits on ``channel``."""
     if state is None:
         return []
     at = now + _HAND_OVER_DELAY
     mine = k.roster.counterpart(k.me, channel, state)
     if mine is not None:
-        return _raise_ourselves(k, view, channel, mine, reason, relay_body, at, now)
+        key = channel if state == view.counterpart_state else f"{channel}@{state}"
+        return _raise_ourselves(k, view, key, channel, mine, reason, relay_body, at, now)
     relay_agency = k.roster.relay_for(k.me, channel, state) or k.roster.superior(k.me)
     if relay_agency is None:
         return []
@@ -85,6 +91,7 @@ def _hand_over(
 def _raise_ourselves(
     k: Knowledge,
     view: IncidentView,
+    key: str,
     channel: str,
     agency: str,
     reason: ReferralReason,
@@ -93,10 +100,11 @@ def _raise_ourselves(
     now: datetime,
 ) -> list[Draft]:
     """We sit on ``channel`` ourselves: raise the matter there (once), with the refused message
-    itself when the channel carries its kind."""
-    if channel in view.escalated:
+    itself when the channel carries its kind (``key``: the channel, and the state if it is not
+    the counterpart's)."""
+    if key in view.escalated:
         return []
-    view.escalated.append(channel)
+    view.escalated.append(key)
     if relay_body is not None and relay_body.kind in k.roster.channel(channel).kinds:
         return [
             Draft(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sim.model.durations import format_offset
 
@@ -64,6 +64,31 @@ class Step:
     message: str
 
 
+class Charted(Protocol):
+    """A ladder a chart draws: an incident's, or one pair of states' on it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def peak(self) -> int: ...
+
+    @property
+    def steps(self) -> tuple[Step, ...]: ...
+
+
+@dataclass(frozen=True)
+class PairReport:
+    """One pair of states' ladder on an incident that involves more than two states."""
+
+    id: str  # "EI-1 de–ee"
+    between: tuple[str, str]
+    peak: int
+    peak_at: datetime | None
+    final_level: int
+    steps: tuple[Step, ...]
+
+
 @dataclass(frozen=True)
 class IncidentReport:
     id: str
@@ -79,6 +104,8 @@ class IncidentReport:
     final_level: int
     steps: tuple[Step, ...]
     messages: int
+    #: Each pair of states' ladder, when the incident involves more than two states.
+    pairs: tuple[PairReport, ...] = ()
 
 
 # -- metrics ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sim.evaluation.report.formats.text import axis_step
-from sim.evaluation.report.model import IncidentReport, Overview, Report, Step
+from sim.evaluation.report.model import Charted, Overview, Report, Step
 
 CHART_WIDTH = 60
 FULL, EMPTY = "█", "·"
@@ -32,7 +32,7 @@ def columns(steps: tuple[Step, ...], start: datetime, end: datetime, width: int)
     return out
 
 
-def ladder_chart(report: Report, incident: IncidentReport, width: int = CHART_WIDTH) -> list[str]:
+def ladder_chart(report: Report, incident: Charted, width: int = CHART_WIDTH) -> list[str]:
     """A Unicode area chart of the incident's level over the exercise: one row per level."""
     ov = report.overview
     cols = columns(incident.steps, ov.start, ov.end, width)

@@ -10,7 +10,14 @@ from html import escape
 
 from sim.evaluation.report.formats.svg import LEVEL_COLOURS, ladder_svg
 from sim.evaluation.report.formats.text import duration_text, offset_text
-from sim.evaluation.report.model import CheckRow, IncidentReport, LinkAvailability, ObligationTally, Report
+from sim.evaluation.report.model import (
+    CheckRow,
+    IncidentReport,
+    LinkAvailability,
+    ObligationTally,
+    PairReport,
+    Report,
+)
 from sim.model.durations import format_duration
 
 _CSS = """
@@ -133,6 +140,16 @@ def _incident(report: Report, inc: IncidentReport) -> Parts:
         "<ul class='facts'>" + "".join(f"<li>{f}</li>" for f in facts) + "</ul>",
         ladder_svg(report, inc),
         _table(["when", "level", "why", "message"], rows),
+        *(part for pair in inc.pairs for part in _pair(report, pair)),
+    ]
+
+
+def _pair(report: Report, pair: PairReport) -> Parts:
+    """One pair of states' ladder, beneath its incident."""
+    return [
+        f"<h4>{_e(pair.id)} — peak {_level_tag(report, pair.peak)}, "
+        f"ends at {_level_tag(report, pair.final_level)}</h4>",
+        ladder_svg(report, pair, height=170),
     ]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sim.evaluation.report.formats.chart import ladder_chart
 from sim.evaluation.report.formats.text import duration_text, offset_text
-from sim.evaluation.report.model import IncidentReport, ObligationTally, Report
+from sim.evaluation.report.model import IncidentReport, ObligationTally, PairReport, Report
 from sim.model.durations import format_duration
 
 Lines = list[str]
@@ -89,7 +89,17 @@ def _incident(report: Report, inc: IncidentReport) -> Lines:
             for s in inc.steps
         ]
         out += [*_table(["when", "level", "why", "message"], rows), ""]
+    for pair in inc.pairs:
+        out += _pair(report, pair)
     return out
+
+
+def _pair(report: Report, pair: PairReport) -> Lines:
+    """One pair of states' ladder, beneath its incident."""
+    names = report.overview.level_names
+    at = f" at {offset_text(report, pair.peak_at)}" if pair.peak_at else ""
+    facts = f"peak L{pair.peak} {names[pair.peak]}{at}; ends at L{pair.final_level} {names[pair.final_level]}"
+    return [f"#### {pair.id}", "", facts, "", "```", *ladder_chart(report, pair), "```", ""]
 
 
 def _timeline(report: Report) -> Lines:

@@ -8,7 +8,7 @@ from datetime import datetime
 from html import escape
 
 from sim.evaluation.report.formats.text import axis_step
-from sim.evaluation.report.model import IncidentReport, Report
+from sim.evaluation.report.model import Charted, Report
 
 LEVEL_COLOURS = ("#9aa5b1", "#3f8fd2", "#2fa37a", "#e0a100", "#e0661b", "#c8243b")
 LEFT, RIGHT, TOP, BOTTOM = 150, 26, 10, 28
@@ -42,7 +42,7 @@ class _Plot:
         return TOP + self.plot_h * (1 - level / 5)
 
 
-def ladder_svg(report: Report, incident: IncidentReport, width: int = 1000, height: int = 230) -> str:
+def ladder_svg(report: Report, incident: Charted, width: int = 1000, height: int = 230) -> str:
     """A step chart of the level over the exercise, a marker and tooltip at every change."""
     ov = report.overview
     plot = _Plot(ov.start, ov.duration.total_seconds() or 1.0, width, height)
@@ -83,7 +83,7 @@ def _hours(plot: _Plot) -> list[str]:
     return parts
 
 
-def _curve(plot: _Plot, incident: IncidentReport, end: datetime) -> list[str]:
+def _curve(plot: _Plot, incident: Charted, end: datetime) -> list[str]:
     points: list[tuple[float, float]] = [(plot.x(plot.start), plot.y(0))]
     level = 0
     for s in incident.steps:
@@ -100,7 +100,7 @@ def _curve(plot: _Plot, incident: IncidentReport, end: datetime) -> list[str]:
     ]
 
 
-def _markers(plot: _Plot, report: Report, incident: IncidentReport) -> list[str]:
+def _markers(plot: _Plot, report: Report, incident: Charted) -> list[str]:
     names = report.overview.level_names
     parts = []
     for s in incident.steps:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sim.core.ladder import LevelChange, pair_label
 from sim.evaluation.measures import NOTICE_KINDS, foreign
 from sim.evaluation.outcome import ExerciseState, IncidentStats
-from sim.evaluation.report.model import IncidentReport, Step
+from sim.evaluation.report.model import IncidentReport, PairReport, Step
 
 
 def incidents(state: ExerciseState) -> tuple[IncidentReport, ...]:
@@ -16,8 +17,7 @@ def incidents(state: ExerciseState) -> tuple[IncidentReport, ...]:
 
 def incident(state: ExerciseState, incident_id: str) -> IncidentReport:
     stats = state.incidents[incident_id]
-    history = state.ladder.history.get(incident_id, [])
-    steps = tuple(Step(c.at, c.level, c.previous, c.reason, c.message_id) for c in history)
+    steps = _steps(state.ladder.changes(incident_id))
     peak, peak_at = state.ladder.peak(incident_id)
     notice = _first_notice(state, incident_id, stats)
     took = notice - stats.detected_at if notice is not None and stats.detected_at is not None else None
@@ -34,7 +34,33 @@ def incident(state: ExerciseState, incident_id: str) -> IncidentReport:
         final_level=state.ladder.level(incident_id),
         steps=steps,
         messages=stats.messages,
+        pairs=_pairs(state, incident_id),
     )
+
+
+def _steps(changes: list[LevelChange]) -> tuple[Step, ...]:
+    return tuple(Step(c.at, c.level, c.previous, c.reason, c.message_id) for c in changes)
+
+
+def _pairs(state: ExerciseState, incident_id: str) -> tuple[PairReport, ...]:
+    """Each pair of states' own ladder, when the incident involves more than two states."""
+    pairs = state.ladder.pairs(incident_id)
+    if len(pairs) < 2:
+        return ()
+    out = []
+    for pair in pairs:
+        peak, peak_at = state.ladder.peak(incident_id, pair)
+        out.append(
+            PairReport(
+                id=f"{incident_id} {pair_label(pair)}",
+                between=pair,
+                peak=peak,
+                peak_at=peak_at,
+                final_level=state.ladder.level(incident_id, pair),
+                steps=_steps(state.ladder.changes(incident_id, pair)),
+            )
+        )
+    return tuple(out)
 
 
 def _first_notice(state: ExerciseState, incident_id: str, stats: IncidentStats) -> datetime | None:

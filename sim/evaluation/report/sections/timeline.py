@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sim.core.ladder import LevelChange, pair_label
 from sim.evaluation.outcome import CtlEvent, Event, ExerciseState, MessageEvent, ObsEvent
 from sim.evaluation.report.model import KeyEvent
 from sim.evaluation.report.sections.common import UNDELIVERED, owed, when
@@ -58,14 +59,27 @@ def _key_events(state: ExerciseState, event: Event, links: _LinkWatch) -> list[_
             return [(order.at, "inject", f"{order.id}: {what}")]
         case CtlEvent(what="links", detail=LinksState() as table):
             return links.changes(table)
-        case MessageEvent(change=change) if change is not None:
-            arrow = "rises" if change.level > change.previous else "falls"
-            name = state.ladder.name(change.level)
-            return [(change.at, "level", f"{change.incident} {arrow} to L{change.level} {name}: {change.reason}")]
+        case MessageEvent():
+            return _levels(state, event)
         case ObsEvent(obs=obs):
             found = _observed(obs)
             return [found] if found is not None else []
     return []
+
+
+def _levels(state: ExerciseState, event: MessageEvent) -> list[_Raw]:
+    """The incident's change of level — or, where it involves more than two states, each pair's."""
+    incident = event.envelope.incident
+    if incident is not None and len(state.ladder.pairs(incident)) > 1:
+        return [_level(state, change, f"{incident} {pair_label(change.pair)}") for change in event.pairs if change.pair]
+    change = event.change
+    return [] if change is None else [_level(state, change, change.incident)]
+
+
+def _level(state: ExerciseState, change: LevelChange, subject: str) -> _Raw:
+    arrow = "rises" if change.level > change.previous else "falls"
+    name = state.ladder.name(change.level)
+    return (change.at, "level", f"{subject} {arrow} to L{change.level} {name}: {change.reason}")
 
 
 def _observed(obs: Observation) -> _Raw | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sim.model.agreement import Agreement, Channel
 from sim.model.durations import format_duration
+from sim.model.expectations import Expectation
 from sim.model.refs import Known, Loc, Problem, unknown
 from sim.model.scenario import Agency, Scenario
 from sim.scenario.errors import InputFileError, SourceError
@@ -90,9 +91,6 @@ def check_injects(scenario: Scenario, agreement: Agreement | None) -> Iterator[P
 
 
 def _check_expect(scenario: Scenario) -> Iterator[Problem]:
-    incidents = set(scenario.incidents())
-    agencies = {a.id for a in scenario.agencies}
-    states = {s.id for s in scenario.states}
     objectives = [o.id for o in scenario.objectives]
     for i, objective in enumerate(scenario.objectives):
         if objectives.count(objective.id) > 1:
@@ -101,20 +99,26 @@ def _check_expect(scenario: Scenario) -> Iterator[Problem]:
         if inject.objective is not None and inject.objective not in objectives:
             yield ("injects", i, "objective"), f"unknown objective {inject.objective!r}"
     for i, expectation in enumerate(scenario.expect):
-        where: Loc = ("expect", i)
         if expectation.objective is not None and expectation.objective not in objectives:
-            yield (*where, "objective"), f"unknown objective {expectation.objective!r}"
-        kind = expectation.kind
-        incident = expectation.incident
-        if kind in ("max_level", "final_level", "notified") and incident not in incidents:
-            yield (*where, kind, "incident"), f"no inject creates incident {incident!r}"
-        for field, agency in expectation.agencies():
-            if agency not in agencies:
-                yield (*where, kind, field), unknown("agency", agency, agencies)
-        for path, state in expectation.states():
-            if state not in states:
-                loc = tuple(int(p) if p.isdigit() else p for p in path.split("."))
-                yield (*where, kind, *loc), unknown("state", state, states)
+            yield ("expect", i, "objective"), f"unknown objective {expectation.objective!r}"
+        yield from _expectation_refs(scenario, ("expect", i), expectation)
+
+
+def _expectation_refs(scenario: Scenario, where: Loc, expectation: Expectation) -> Iterator[Problem]:
+    """The incident, agencies and states one expectation names."""
+    kind = expectation.kind
+    incident = expectation.incident
+    if kind in ("max_level", "final_level", "notified") and incident not in scenario.incidents():
+        yield (*where, kind, "incident"), f"no inject creates incident {incident!r}"
+    agencies = {a.id for a in scenario.agencies}
+    for field, agency in expectation.agencies():
+        if agency not in agencies:
+            yield (*where, kind, field), unknown("agency", agency, agencies)
+    states = {s.id for s in scenario.states}
+    for path, state in expectation.states():
+        if state not in states:
+            loc = tuple(int(p) if p.isdigit() else p for p in path.split("."))
+            yield (*where, kind, *loc), unknown("state", state, states)
 
 
 def _fail(path: Path, smap: SourceMap, problems: list[tuple[Loc, str]]) -> InputFileError:

@@ -69,7 +69,7 @@ class RunPrinter:
             for line in verdict_lines(verdicts):
                 say(line)
         say()
-        messages = len({m.envelope.id for m in state.messages})
+        messages = state.protocol_messages()
         rounds = f" · {stats.rounds} rounds" if stats.rounds else ""
         say(f"journal {journal}")
         say(f"{messages} messages{rounds} · {stats.wall_seconds:.2f} s wall")

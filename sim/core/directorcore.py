@@ -153,16 +153,30 @@ def clock_publish(topics: Topics, state: ClockState) -> Publish:
 
 
 def tally(reports: dict[str, RoundReport], agencies: list[str], at: datetime) -> DeliveryTally:
-    """Compare each sender's count of what it sent to each recipient with the recipient's count
-    of what it received from that sender."""
+    """Compare, per pair, the ids each sender says it sent to each recipient with the ids that
+    recipient says it received from that sender (sets: a copy or a replay counts once, and never
+    for another message). An agency without a final account is *silent*: nothing it sent or was
+    sent can be vouched for."""
+    final = {a: r for a, r in reports.items() if r.final and r.sent_ids is not None and r.received_ids is not None}
     missing = []
     sent = received = 0
-    for sender in sorted(reports):
-        for recipient, count in sorted(reports[sender].sent_to.items()):
-            got = reports[recipient].received_from.get(sender, 0) if recipient in reports else 0
-            sent += count
-            received += min(got, count)
-            if got < count:
-                missing.append(PairCount(sender=sender, recipient=recipient, sent=count, received=got))
-    silent = tuple(a for a in agencies if a not in reports or not reports[a].final)
+    for sender in sorted(final):
+        for recipient, ids in sorted((final[sender].sent_ids or {}).items()):
+            if recipient not in final:
+                continue  # a silent recipient: named in ``silent``, not guessed at
+            got = set((final[recipient].received_ids or {}).get(sender, ()))
+            lost = [i for i in ids if i not in got]
+            sent += len(ids)
+            received += len(ids) - len(lost)
+            if lost:
+                missing.append(
+                    PairCount(
+                        sender=sender,
+                        recipient=recipient,
+                        sent=len(ids),
+                        received=len(ids) - len(lost),
+                        lost=tuple(lost[:100]),
+                    )
+                )
+    silent = tuple(a for a in agencies if a not in final)
     return DeliveryTally(at=at, sent=sent, received=received, missing=tuple(missing), silent=silent)

@@ -8,19 +8,20 @@ actions, then protocol deadlines — so a run is a pure function of the scenario
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime, timedelta
 
 import structlog
 
-from sim.core import nodedrafts
+from sim.core import nodedrafts, observing
 from sim.core.agenda import Agenda, Inbound, Item, Slot
 from sim.core.automation import Automaton
 from sim.core.automation.drafts import Draft
+from sim.core.ledger import Ledger
 from sim.core.linktable import Decision, LinkTable, decide
 from sim.core.nodestate import HeapEntry, NodeState, rng_state
 from sim.core.observing import observation_of
 from sim.core.protocol import Accepted, Action, Engine, Rejected, Retry
+from sim.core.rejections import Rejections
 from sim.core.rng import stream
 from sim.core.roster import Roster
 from sim.model.control import InjectOrder, LinksState, Order, RoundReport
@@ -28,7 +29,7 @@ from sim.model.errors import LocalProtocolError, MalformedMessage
 from sim.model.injects import Detect, PolicyChange, ScriptedMessage
 from sim.model.links import Condition, Fate, LinkKey
 from sim.model.messages import Envelope, Kind, RejectReason, decode_envelope, encode
-from sim.model.observations import BlockedObs, EscalationObs, LinkObs, Observation, RejectedObs, RetryObs, encode_obs
+from sim.model.observations import LinkObs, Observation, RetryObs, encode_obs
 from sim.model.policy import Policy
 from sim.model.topics import Publish, Topics
 
@@ -52,9 +53,12 @@ class NodeCore:
         self._outbox: dict[str, Envelope] = {}
         self._last_from: dict[tuple[str, Kind], str] = {}
         self._out: list[Publish] = []
-        self.sent_to: Counter[str] = Counter()
-        self.received_from: Counter[str] = Counter()
+        self.ledger = Ledger()
+        self.rejections = Rejections()
         self.published = 0
+        #: Rises with every change worth saving (a crash-recovery file need not be rewritten
+        #: for input that was only counted).
+        self.version = 0
         self._obs_n = 0
         self.injects = 0
 
@@ -68,19 +72,31 @@ class NodeCore:
             return []  # not ours (amqtt may hand out retained messages nobody asked for)
         topic_sender = parsed.parts[1]
         try:
-            env = decode_envelope(payload)
+            env = decode_envelope(payload)  # the admission step: nothing else looks at it before
         except MalformedMessage as exc:
-            log.warning("rejected_payload", reason=exc.reason.value, detail=exc.detail, topic=topic)
-            self._reject(exc.reason, exc.detail, None, topic, topic_sender, now)
+            self._reject(exc.reason, exc.detail, None, topic, topic_sender, now, event="rejected_payload")
             return self._flush()
         screened = self.engine.screen(env, topic_sender)
         if screened is not None:
-            log.warning("rejected_message", reason=screened.reason.value, detail=screened.detail, topic=topic)
             self._handle([screened], now, topic=topic)
             return self._flush()
-        self.received_from[topic_sender] += 1
+        self.ledger.received(env, topic_sender)
+        self.version += 1
         when = max(env.arrives_at or now, now)
         self._agenda.push(when, Slot.MESSAGE, env.sender, env.seq, Inbound(env, topic_sender))
+        return self._flush()
+
+    def flush_rejections(self, t: datetime) -> list[Publish]:
+        """At the end: every rejection only counted so far, observed (one record per sender and
+        reason)."""
+        for sender, reason, n in self.rejections.flush():
+            detail = f"{n} more input(s) from {sender} rejected as {reason.value}, not observed one by one"
+            topic = self.topics.msg(self.me, sender)
+            self._obs(
+                observing.rejected(
+                    self.me, t, reason, detail, offending_id=None, topic=topic, published_as=sender, suppressed=n - 1
+                )
+            )
         return self._flush()
 
     def on_inject(self, order: InjectOrder) -> None:
@@ -131,8 +147,7 @@ class NodeCore:
             obs_n=self._obs_n,
             published=self.published,
             injects=self.injects,
-            sent_to=dict(self.sent_to),
-            received_from=dict(self.received_from),
+            **self.ledger.state(),
             book=self.engine.book,
             automaton=self.auto.state(),
             heap=[HeapEntry.of(due) for due in self._agenda.entries()],
@@ -147,7 +162,7 @@ class NodeCore:
         self.now = state.now
         self.seq, self._obs_n = state.seq, state.obs_n
         self.published, self.injects = state.published, state.injects
-        self.sent_to, self.received_from = Counter(state.sent_to), Counter(state.received_from)
+        self.ledger.restore(state.sent_to, state.received_from, state.sent_ids, state.received_ids)
         self.engine.book = state.book
         self.auto.restore(state.automaton)
         self._agenda.load([e.due() for e in state.heap], state.counter)
@@ -163,10 +178,9 @@ class NodeCore:
             round=round_no,
             final=final,
             next_due=self.next_due(),
-            sent_to=dict(sorted(self.sent_to.items())),
-            received_from=dict(sorted(self.received_from.items())),
             published=self.published,
             injects=self.injects,
+            **self.ledger.account(final=final),
         )
 
     # -- handling -----------------------------------------------------------------------------
@@ -227,16 +241,27 @@ class NodeCore:
         topic: str,
         reply_to: str,
         t: datetime,
+        *,
+        event: str = "rejected_message",
     ) -> None:
+        """Observe a rejection and answer it with a PROTOCOL_ERROR — at a bounded rate per sender
+        (:mod:`sim.core.rejections`): past it, the rejection is only counted."""
+        sender = reply_to if reply_to in self.roster.agencies else "?"
+        stands_for = self.rejections.take(sender, reason, t)
+        if stands_for is None:
+            return
+        log.warning(event, reason=reason.value, detail=detail[:300], topic=topic[:200], suppressed=stands_for)
+        offending = env.id if env else None
         self._obs(
-            RejectedObs(
-                agency=self.me,
-                at=t,
-                reason=reason,
-                detail=detail,
-                offending_id=env.id if env else None,
+            observing.rejected(
+                self.me,
+                t,
+                reason,
+                detail,
+                offending_id=offending,
                 topic=topic,
                 published_as=reply_to or "?",
+                suppressed=stands_for,
             )
         )
         if not reply_to or reply_to not in self.roster.agencies or reply_to == self.me:
@@ -277,29 +302,11 @@ class NodeCore:
         if draft.incident is not None and draft.kind is not Kind.PROTOCOL_ERROR:
             rerouted = self.auto.reroute(draft, t)
             if rerouted:
-                self._obs(
-                    EscalationObs(
-                        agency=self.me,
-                        at=t,
-                        original=f"{draft.kind.value}→{draft.to}",
-                        channel=None,
-                        why="no_route",
-                        incident=draft.incident,
-                    )
-                )
+                self._obs(observing.no_route(self.me, t, draft))
                 self._schedule(rerouted)
                 return None
-        self._obs(
-            BlockedObs(
-                agency=self.me,
-                at=t,
-                kind=draft.kind,
-                recipient=draft.to,
-                reason=RejectReason.NO_LINK,
-                incident=draft.incident,
-                detail=f"no link from {self.me} to {draft.to} that carries {draft.kind.value}",
-            )
-        )
+        detail = f"no link from {self.me} to {draft.to} that carries {draft.kind.value}"
+        self._obs(observing.blocked(self.me, t, draft.kind, draft.to, RejectReason.NO_LINK, detail, draft.incident))
         return None
 
     def _link_for(self, draft: Draft) -> LinkKey | None:
@@ -334,17 +341,7 @@ class NodeCore:
             log.warning(
                 "blocked_own_message", kind=env.kind.value, to=env.recipient, reason=exc.reason.value, detail=exc.detail
             )
-            self._obs(
-                BlockedObs(
-                    agency=self.me,
-                    at=t,
-                    kind=env.kind,
-                    recipient=env.recipient,
-                    reason=exc.reason,
-                    detail=exc.detail,
-                    incident=env.incident,
-                )
-            )
+            self._obs(observing.blocked(self.me, t, env.kind, env.recipient, exc.reason, exc.detail, env.incident))
             return False
         return True
 
@@ -371,7 +368,7 @@ class NodeCore:
         wire = env.model_copy(update={"arrives_at": t + decision.latency})
         for _ in range(decision.copies):
             self._publish(Publish(self.topics.msg(env.recipient, self.me), encode(wire)))
-            self.sent_to[env.recipient] += 1
+        self.ledger.sent(wire, decision.copies)
         if self.roster.agreement.rule(env.kind) is not None:
             self._outbox[env.id] = env  # kept for retries
         self._handle(self.engine.sent(wire, t, 2 * decision.latency), t)
@@ -393,6 +390,7 @@ class NodeCore:
 
     def _publish(self, publish: Publish) -> None:
         self.published += 1
+        self.version += 1
         self._out.append(publish)
 
     def _flush(self) -> list[Publish]:

@@ -62,6 +62,9 @@ class NodeState(BaseModel):
     injects: int
     sent_to: dict[str, int]
     received_from: dict[str, int]
+    #: Ids of the protocol messages sent to and received from each peer (the delivery tally's).
+    sent_ids: dict[str, list[str]] = {}
+    received_ids: dict[str, list[str]] = {}
     book: Book
     automaton: AutomatonState
     heap: list[HeapEntry]

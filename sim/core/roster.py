@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import combinations
 
 from sim.model.agreement import Agreement, Channel
@@ -19,6 +19,8 @@ class Roster:
     latency: dict[LinkKey, timedelta]
     #: Links of the scenario that this agreement has no channel for (``--protocol``).
     dropped: tuple[str, ...] = field(default=())
+    #: When the exercise runs (start, end): the times a message claims are checked against it.
+    window: tuple[datetime, datetime] | None = None
 
     @classmethod
     def build(cls, scenario: Scenario, agreement: Agreement) -> Roster:
@@ -39,7 +41,8 @@ class Roster:
                 key = LinkKey.of(channel.id, x, y)
                 if key not in latency and _fits(channel, agencies[x], agencies[y]):
                     latency[key] = channel.default_latency
-        return cls(agreement, agencies, dict(sorted(latency.items())), tuple(dropped))
+        window = (scenario.start, scenario.end)
+        return cls(agreement, agencies, dict(sorted(latency.items())), tuple(dropped), window)
 
     def links_of(self, agency: str) -> list[LinkKey]:
         return [key for key in self.latency if key.joins(agency)]

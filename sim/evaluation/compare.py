@@ -65,7 +65,7 @@ def summarise(state: ExerciseState, protocol: str, seed: int, *, expectations_ok
         missed=state.count(None, Status.MISSED),
         lost=len(state.lost()),
         refused=sum(1 for f in state.fates if f.fate is Fate.REFUSED),
-        messages=len({m.envelope.id for m in state.messages}),
+        messages=state.protocol_messages(),
         expectations_ok=expectations_ok,
     )
 

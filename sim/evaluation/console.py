@@ -217,16 +217,20 @@ def delivery_line(state: ExerciseState) -> str:
     tally = state.tally
     if tally is None:
         return "delivery: no final tally (the run did not finish cleanly)"
-    if not tally.missing and not tally.silent:
+    if tally.sound:
         if tally.sent == 0:
             return "delivery: no protocol message was sent"
         return f"delivery: all {tally.sent} protocol messages sent were received"
-    parts = [f"{m.sender}→{m.recipient} {m.sent - m.received} of {m.sent}" for m in tally.missing]
-    text = f"delivery: {tally.sent - tally.received} of {tally.sent} messages sent were never received"
+    parts = [
+        f"{m.sender}→{m.recipient} {m.sent - m.received} of {m.sent}"
+        + (f" ({', '.join(m.lost[:5])}{' …' if len(m.lost) > 5 else ''})" if m.lost else "")
+        for m in tally.missing
+    ]
+    text = f"delivery: {tally.lost} of {tally.sent} messages sent were never received"
     if parts:
-        text += f" ({', '.join(parts)})"
+        text += f": {'; '.join(parts)}"
     if tally.silent:
-        text += f"; no final count from {', '.join(tally.silent)}"
+        text += f"; no final account from {', '.join(tally.silent)}"
     return text
 
 

@@ -40,8 +40,22 @@ class Verdict:
     found: str  # what happened, in words, with sim times and message ids when it failed
 
 
+#: Checked on every run, whatever the scenario expects: nothing is lost without the run failing.
+DELIVERY = NoMessageLostExpectation(
+    no_message_lost=NoMessageLost(), note="every run checks this, whatever the scenario expects"
+)
+
+
 def check(state: ExerciseState) -> list[Verdict]:
-    return [_one(e, state) for e in state.scenario.expect]
+    """The scenario's expectations; and, when the delivery tally shows a loss (or an agency gave
+    no account) and no expectation of the scenario already says so, a failed :data:`DELIVERY`."""
+    verdicts = [_one(e, state) for e in state.scenario.expect]
+    covered = any(
+        isinstance(e, NoMessageLostExpectation) and e.no_message_lost.channel is None for e in state.scenario.expect
+    )
+    if state.tally is not None and not state.tally.sound and not covered:
+        verdicts.append(_one(DELIVERY, state))
+    return verdicts
 
 
 def _one(expectation: Expectation, state: ExerciseState) -> Verdict:
@@ -67,16 +81,41 @@ def _one(expectation: Expectation, state: ExerciseState) -> Verdict:
 
 
 def _no_message_lost(expectation: Expectation, spec_lost: NoMessageLost, state: ExerciseState) -> Verdict:
+    """No message lost: neither by the simulated link (a loss the scenario made) nor in transport
+    (the delivery tally: ids sent and never received, or an agency that gave no account)."""
     start = state.scenario.start
     lost = state.lost(spec_lost.channel)
     where = f" on {spec_lost.channel}" if spec_lost.channel else ""
     claim = f"no protocol message lost{where}"
-    if not lost:
+    missing = _never_received(state, spec_lost.channel)
+    silent = state.tally.silent if state.tally is not None else ()
+    if not lost and not missing and not silent:
         return Verdict(expectation, ok=True, claim=claim, found="none lost")
-    listed = ", ".join(
-        f"{f.message} {f.kind.value} {f.agency}→{f.recipient} at T{format_offset(f.at - start)}" for f in lost[:3]
-    )
-    return Verdict(expectation, ok=False, claim=claim, found=f"{len(lost)} lost: {listed}")
+    parts = []
+    if lost:
+        listed = ", ".join(
+            f"{f.message} {f.kind.value} {f.agency}→{f.recipient} at T{format_offset(f.at - start)}" for f in lost[:3]
+        )
+        parts.append(f"{len(lost)} lost: {listed}")
+    if missing:
+        parts.append(
+            f"{len(missing)} sent and never received: {', '.join(missing[:5])}" + (" …" if len(missing) > 5 else "")
+        )
+    if silent:
+        parts.append(f"no final account from {', '.join(silent)} (delivery not verified)")
+    return Verdict(expectation, ok=False, claim=claim, found="; ".join(parts))
+
+
+def _never_received(state: ExerciseState, channel: str | None) -> list[str]:
+    """Messages the delivery tally names as sent and never received (on ``channel``)."""
+    out = []
+    for pair in state.tally.missing if state.tally is not None else ():
+        for message_id in pair.lost or ("?",) * (pair.sent - pair.received):
+            env = state.envelope(message_id, pair.sender)
+            if channel is None or env is None or env.channel == channel:
+                kind = f" {env.kind.value}" if env is not None else ""
+                out.append(f"{message_id}{kind} {pair.sender}→{pair.recipient}")
+    return out
 
 
 def _subject(incident: str, between: tuple[str, str] | None) -> str:

@@ -12,28 +12,34 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from pydantic import ValidationError
 
 from sim.core.ladder import Ladder, LevelChange
+from sim.core.protocol.screen import identity_problem
+from sim.model.admission import Inadmissible
 from sim.model.agreement import Agreement
 from sim.model.control import (
-    INJECT_ORDER,
     ClockState,
     Command,
     CommandResult,
     DeliveryTally,
+    DetectOrder,
     ExerciseStatus,
     InjectOrder,
     LinksState,
+    MessageOrder,
+    PolicyOrder,
+    Presence,
 )
-from sim.model.errors import MalformedMessage
+from sim.model.inbound import admit_on
 from sim.model.injects import Detect
 from sim.model.journal import Entry, JournalHeader
 from sim.model.links import Fate
-from sim.model.messages import Envelope, Kind, decode_envelope
+from sim.model.messages import Envelope, Kind
 from sim.model.obligations import Obligation, Status
-from sim.model.observations import OBSERVATION, AwaitingObs, LinkObs, ObligationObs, Observation, RejectedObs
+from sim.model.observations import AwaitingObs, LinkObs, ObligationObs, Observation, RejectedObs
 from sim.model.scenario import Scenario
 from sim.model.topics import Parsed, Topics
 
@@ -79,6 +85,18 @@ class OddEvent:
     detail: str
 
 
+@dataclass(frozen=True)
+class RefusedInput:
+    """Input refused — by the admission step (junk, recorded boundedly) or by its recipient's
+    screening (a message that is not one of the exercise's): who sent it, and why."""
+
+    t: datetime
+    topic: str
+    sender: str
+    reason: str
+    detail: str
+
+
 Event = MessageEvent | ObsEvent | CtlEvent | PresenceEvent | OddEvent
 
 #: Kinds whose first crossing of a border is an incident's first notice.
@@ -121,10 +139,14 @@ class ExerciseState:
     #: The director's answers to facilitator commands, in order.
     commands: list[CommandResult] = field(default_factory=list)
     odd: list[OddEvent] = field(default_factory=list)
+    #: Input refused (junk, and messages their recipient would reject), in order.
+    refused: list[RefusedInput] = field(default_factory=list)
     last_t: datetime | None = None
-    _ids: dict[str, Envelope] = field(default_factory=dict)
+    #: Every message folded, by its identity (sender, id); ids are in their sender's namespace.
+    _ids: dict[tuple[str, str], Envelope] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._agencies = frozenset(a.id for a in self.scenario.agencies)
         self.ladder = Ladder(self.agreement, {a.id: a.state for a in self.scenario.agencies})
         self.topics = Topics(self.exercise)
         for incident in self.scenario.incidents():
@@ -135,58 +157,121 @@ class ExerciseState:
             self.incidents[incident] = IncidentStats(incident)
         return self.incidents[incident]
 
-    def envelope(self, message_id: str) -> Envelope | None:
-        return self._ids.get(message_id)
+    def envelope(self, message_id: str, sender: str | None = None) -> Envelope | None:
+        """The message with this id (ids are ``<sender>-<n>``: the sender is read from it)."""
+        if sender is None:
+            sender = message_id.rpartition("-")[0]
+        return self._ids.get((sender, message_id))
+
+    def protocol_messages(self) -> int:
+        """Distinct messages of the exercise (not their copies, not PROTOCOL_ERROR replies)."""
+        return sum(1 for env in self._ids.values() if env.kind is not Kind.PROTOCOL_ERROR)
+
+    @property
+    def ending(self) -> str:
+        """``complete`` (the director gave its final tally), ``aborted`` (it said so) or
+        ``incomplete``: the journal stops without the director's end (it was stopped or crashed)."""
+        if self.tally is not None:
+            return "complete"
+        if self.status is not None and self.status.status == "aborted":
+            return "aborted"
+        return "incomplete"
 
     # -- folding --------------------------------------------------------------------------------
 
     def apply(self, entry: Entry) -> Event | None:
         """Fold one journal entry."""
+        if entry.junk is not None:
+            parsed = self.topics.parse(entry.topic)
+            self.last_t = entry.t
+            return self._refused(entry.t, entry.topic, parsed, entry.junk.reason.value, entry.junk.detail)
         raw = entry.raw.encode() if entry.raw is not None else _json_bytes(entry)
         return self.apply_raw(entry.t, entry.topic, raw)
 
     def apply_raw(self, t: datetime, topic: str, raw: bytes, parsed: Parsed | None = None) -> Event | None:
-        """Fold one message as it came off the wire (the live path: no journal entry built)."""
+        """Fold one message as it came off the wire (the live path: no journal entry built).
+        The payload is admitted first (:mod:`sim.model.inbound`), like everywhere else."""
         self.last_t = t
         parsed = parsed or self.topics.parse(topic)
-        if parsed is None:
+        if parsed is None or not raw:
             return None
         try:
-            if parsed.area == "msg":
-                return self._message(t, raw, parsed.parts)
-            if parsed.area == "obs":
-                return self._obs(t, raw)
-            if parsed.area == "presence":
-                return self._presence(t, parsed.parts[0], raw)
-            if parsed.area == "ctl":
-                return self._ctl(t, parsed.parts, raw)
-        except (MalformedMessage, ValidationError, ValueError) as exc:
+            value = admit_on(parsed, raw)
+        except Inadmissible as exc:
+            return self._refused(t, topic, parsed, exc.reason.value, exc.detail)
+        try:
+            return self._fold(t, parsed, value)
+        except (ValidationError, ValueError) as exc:
             odd = OddEvent(t, topic, _one_line(exc))
             self.odd.append(odd)
             return odd
+
+    def _fold(self, t: datetime, parsed: Parsed, value: object) -> Event | None:
+        match value:
+            case Envelope():
+                return self._message(t, value, parsed.parts)
+            case Presence():
+                return self._presence(t, parsed.parts[0], value)
+        if parsed.area == "obs":
+            return self._obs(t, cast("Observation", value))
+        if parsed.area == "ctl":
+            return self._ctl(t, parsed.parts, value)
         return None
 
-    def _message(self, t: datetime, raw: bytes, parts: tuple[str, ...]) -> MessageEvent | OddEvent:
-        env = decode_envelope(raw)
+    def _refused(self, t: datetime, topic: str, parsed: Parsed | None, reason: str, detail: str) -> OddEvent:
+        """Refused input: an odd event, and a record of who sent it and why (grouped in reports)."""
+        sender = "?"
+        if parsed is not None and parsed.parts:
+            sender = parsed.parts[1] if parsed.area == "msg" and len(parsed.parts) > 1 else parsed.parts[-1]
+        self.refused.append(RefusedInput(t, topic, sender[:64], reason, detail))
+        odd = OddEvent(t, topic, f"{reason}: {detail}")
+        self.odd.append(odd)
+        return odd
+
+    def _message(self, t: datetime, env: Envelope, parts: tuple[str, ...]) -> MessageEvent | OddEvent:
         recipient, publisher = parts
-        if (env.sender, env.recipient) != (publisher, recipient) or env.exercise != self.exercise:
-            # The recipient rejects it (sender/topic mismatch): it is not traffic of the exercise.
-            odd = OddEvent(
-                t,
-                self.topics.msg(recipient, publisher),
-                f"{env.id}: claims {env.sender}→{env.recipient}, published as {publisher}→{recipient}",
-            )
-            self.odd.append(odd)
-            return odd
-        copy = 2 if env.id in self._ids else 1
-        self._ids.setdefault(env.id, env)
+        problem = identity_problem(
+            env,
+            publisher=publisher,
+            recipient=recipient,
+            exercise=self.exercise,
+            agencies=self._agencies,
+            window=(self.scenario.start, self.scenario.end),
+        )
+        if problem is not None:
+            # Its recipient rejects it: it is not traffic of the exercise.
+            reason, detail = problem
+            return self._refused(t, self.topics.msg(recipient, publisher), _msg_parsed(parts), reason.value, detail)
+        env = self._honest_times(t, env)
+        identity = (env.sender, env.id)
+        copy = 2 if identity in self._ids else 1
+        self._ids.setdefault(identity, env)
         step = self.ladder.step(env, env.sent_at) if copy == 1 else None
         level = self.ladder.level(env.incident) if env.incident else None
         event = MessageEvent(t, env, level, step.change if step else None, copy, step.pairs if step else ())
         self.messages.append(event)
-        if env.incident is not None and copy == 1:
+        if env.incident is not None and copy == 1 and env.kind is not Kind.PROTOCOL_ERROR:
             self._count_message(self._incident(env.incident), env)
         return event
+
+    def _honest_times(self, t: datetime, env: Envelope) -> Envelope:
+        """The times a message claims are its sender's word; the journal's ``t`` is when the
+        director saw it cross the broker. A claim further from that than the clock allows (a
+        minute, plus five wall seconds of the realtime speed) is not believed: the message is
+        folded as sent at ``t``, with the transit it claimed, and the discrepancy is noted."""
+        speed = self.clock.speed if self.clock is not None and self.clock.speed else 0.0
+        slack = timedelta(seconds=60 + 5 * speed)
+        if abs(env.sent_at - t) <= slack:
+            return env
+        transit = (env.arrives_at - env.sent_at) if env.arrives_at is not None else None
+        self.odd.append(
+            OddEvent(
+                t,
+                self.topics.msg(env.recipient, env.sender),
+                f"{env.id}: claims sent at {env.sent_at:%Y-%m-%dT%H:%M:%SZ}",
+            )
+        )
+        return env.model_copy(update={"sent_at": t, "arrives_at": t + transit if transit is not None else None})
 
     def _count_message(self, stats: IncidentStats, env: Envelope) -> None:
         """An incident's first message of a new id: counted, and its first notice, ACK and
@@ -202,8 +287,7 @@ class ExerciseState:
         if env.kind is Kind.PROVIDE_INFO:
             stats.first_answer_at = stats.first_answer_at or env.sent_at
 
-    def _obs(self, t: datetime, raw: bytes) -> ObsEvent:
-        obs = OBSERVATION.validate_json(raw)
+    def _obs(self, t: datetime, obs: Observation) -> ObsEvent:
         if isinstance(obs, ObligationObs):
             self.obligations[obs.obligation.id] = obs.obligation
         elif isinstance(obs, AwaitingObs):
@@ -222,36 +306,32 @@ class ExerciseState:
         self.observations.append(event)
         return event
 
-    def _presence(self, t: datetime, agency: str, raw: bytes) -> PresenceEvent:
-        loaded = json.loads(raw)
-        payload = loaded if isinstance(loaded, dict) else {}
-        event = PresenceEvent(t, agency, bool(payload.get("online")), payload.get("session"))
+    def _presence(self, t: datetime, agency: str, presence: Presence) -> PresenceEvent:
+        event = PresenceEvent(t, agency, presence.online, presence.session)
         self.presence[agency] = event
         return event
 
-    def _ctl(self, t: datetime, parts: tuple[str, ...], raw: bytes) -> CtlEvent | None:
-        match parts:
-            case ("clock",):
-                self.clock = ClockState.model_validate_json(raw)
-                return CtlEvent(t, "clock", self.clock)
-            case ("links",):
-                self.links = LinksState.model_validate_json(raw)
-                return CtlEvent(t, "links", self.links)
-            case ("exercise",):
-                self.status = ExerciseStatus.model_validate_json(raw)
-                return CtlEvent(t, "exercise", self.status)
-            case ("tally",):
-                self.tally = DeliveryTally.model_validate_json(raw)
-                return CtlEvent(t, "tally", self.tally)
-            case ("cmd", _):
-                command = Command.model_validate_json(raw)
-                return CtlEvent(t, "cmd", command)
-            case ("result", _):
-                result = CommandResult.model_validate_json(raw)
-                self.commands.append(result)
-                return CtlEvent(t, "result", result)
-            case ("inject", _):
-                order = INJECT_ORDER.validate_json(raw)
+    def _ctl(self, t: datetime, parts: tuple[str, ...], value: object) -> CtlEvent | None:
+        match parts[0], value:
+            case "clock", ClockState():
+                self.clock = value
+                return CtlEvent(t, "clock", value)
+            case "links", LinksState():
+                self.links = value
+                return CtlEvent(t, "links", value)
+            case "exercise", ExerciseStatus():
+                self.status = value
+                return CtlEvent(t, "exercise", value)
+            case "tally", DeliveryTally():
+                self.tally = value
+                return CtlEvent(t, "tally", value)
+            case "cmd", Command():
+                return CtlEvent(t, "cmd", value)
+            case "result", CommandResult():
+                self.commands.append(value)
+                return CtlEvent(t, "result", value)
+            case "inject", DetectOrder() | MessageOrder() | PolicyOrder():
+                order = value
                 if isinstance(order.action, Detect):
                     stats = self._incident(order.action.incident)
                     stats.detected_at = stats.detected_at or order.at
@@ -293,3 +373,7 @@ def _one_line(exc: Exception) -> str:
 
 def _json_bytes(entry: Entry) -> bytes:
     return json.dumps(entry.payload).encode()
+
+
+def _msg_parsed(parts: tuple[str, ...]) -> Parsed:
+    return Parsed("msg", parts)

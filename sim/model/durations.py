@@ -10,7 +10,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+_DURATION = re.compile(r"^\s*(?:(\d{1,7})d)?\s*(?:(\d{1,8})h)?\s*(?:(\d{1,9})m)?\s*(?:(\d{1,10})s)?\s*$")
+#: The longest duration anything in a scenario may last (more is a typo, or an attack on the clock).
+MAX_DURATION = timedelta(days=3660)
 _OFFSET = re.compile(r"^\+(\d{1,4}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -20,7 +22,10 @@ def parse_duration(text: str) -> timedelta:
     if not text.strip() or match is None or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration (write e.g. 90s, 45m, 1h30m, 3d)")
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if value > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than ten years")
+    return value
 
 
 def parse_offset(text: str) -> timedelta:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.model.admission import JsonValue
 from sim.model.compose import body_from
 from sim.model.durations import Duration, Offset, format_duration
 from sim.model.messages import Ident, IncidentId, Kind, Severity, ShortText, Tlp
@@ -190,7 +191,7 @@ class ScriptedMessage(_Spec):
     tlp: Tlp | None = None
     #: Answer the most recent message of this kind received from ``to`` (sets ``ref``).
     in_reply_to: Kind | None = None
-    body: dict[str, Any] = Field(default_factory=dict)
+    body: Annotated[dict[str, JsonValue], Field(max_length=64)] = Field(default_factory=dict)
 
     @property
     def target(self) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from sim.model.admission import Inadmissible, JsonValue, Junk, parse_json
 from sim.model.agreement import Agreement
 from sim.model.messages import UtcDatetime
 from sim.model.scenario import Scenario
 
 JOURNAL_VERSION = 1
+#: Longest topic recorded (topics under the exercise prefix are a few dozen characters).
+MAX_TOPIC: Final = 400
 
 
 class JournalHeader(BaseModel):
@@ -38,22 +41,34 @@ class Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     t: UtcDatetime
-    topic: str
-    #: The payload parsed as JSON, or None when it was not JSON (then ``raw`` has it).
-    payload: Any = None
+    topic: Annotated[str, Field(max_length=MAX_TOPIC)]
+    #: The payload as JSON (admitted: finite numbers, well-formed text, bounded nesting).
+    payload: JsonValue = None
+    #: The payload's JSON text, unparsed: how a replay hands a line on to be validated once
+    #: (and how journals before admission recorded what was not JSON). Never written.
     raw: str | None = None
+    #: A payload that was not admitted: described, boundedly, instead of recorded.
+    junk: Junk | None = None
 
     @classmethod
     def of(cls, t: datetime, topic: str, payload: bytes) -> Entry:
+        """What came in on ``topic`` as a journal entry: its JSON, or — if it is not admissible
+        JSON — a bounded :class:`~sim.model.admission.Junk` record of it."""
         try:
-            return cls(t=t, topic=topic, payload=json.loads(payload))
-        except (ValueError, UnicodeDecodeError):
-            return cls(t=t, topic=topic, raw=payload.decode("utf-8", errors="replace"))
+            return cls(t=t, topic=topic[:MAX_TOPIC], payload=parse_json(payload))
+        except Inadmissible as exc:
+            return cls(t=t, topic=topic[:MAX_TOPIC], junk=exc.junk)
+
+    @classmethod
+    def refused(cls, t: datetime, topic: str, junk: Junk) -> Entry:
+        return cls(t=t, topic=topic[:MAX_TOPIC], junk=junk)
 
     def line(self) -> str:
         data: dict[str, Any] = {"t": self.t.strftime("%Y-%m-%dT%H:%M:%SZ"), "topic": self.topic}
-        if self.raw is not None:
-            data["raw"] = self.raw
+        if self.junk is not None:
+            data["junk"] = self.junk.model_dump(mode="json")
+        elif self.raw is not None:
+            data["payload"] = parse_json(self.raw.encode())
         else:
             data["payload"] = self.payload
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sim.model.durations import Duration
 
@@ -58,15 +59,15 @@ class Condition:
 class LinkRow(BaseModel):
     """One link's condition as published on ``ctl/links``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    channel: str
-    a: str
-    b: str
+    channel: Annotated[str, Field(max_length=64)]
+    a: Annotated[str, Field(max_length=64)]
+    b: Annotated[str, Field(max_length=64)]
     up: bool
     latency: Duration
-    loss: float = 0.0
-    duplicate: float = 0.0
+    loss: Annotated[float, Field(ge=0, le=1)] = 0.0
+    duplicate: Annotated[float, Field(ge=0, le=1)] = 0.0
 
     @property
     def key(self) -> LinkKey:

@@ -11,6 +11,7 @@ ordering via ``seq``, simulated arrival via ``arrives_at``) lives in the JSON pa
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
@@ -21,19 +22,24 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
+from sim.model.admission import MAX_INT, Inadmissible, admit
 from sim.model.errors import MalformedMessage
 
 PROTOCOL_VERSION: Final = 1
 
 #: Agency, state and incident identifiers: lower-case slugs safe inside MQTT topic levels.
-Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+IDENT_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Ident = Annotated[str, Field(pattern=IDENT_PATTERN)]
 IncidentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
 Severity = Annotated[int, Field(ge=0, le=5)]
 ShortText = Annotated[str, Field(max_length=2000)]
+#: A list of short texts in a message body (indicators, questions, answers …).
+Texts = Annotated[tuple[ShortText, ...], Field(max_length=32)]
+#: A message id as another message refers to it.
+MessageId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -119,6 +125,13 @@ class RejectReason(enum.StrEnum):
     UNKNOWN_REF = "UNKNOWN_REF"
     MISSING_REF = "MISSING_REF"
     MISSING_INCIDENT = "MISSING_INCIDENT"
+    # What the admission step refuses (sim.model.admission.Refusal), and message identity:
+    TOO_LARGE = "TOO_LARGE"
+    TOO_DEEP = "TOO_DEEP"
+    NOT_FINITE = "NOT_FINITE"
+    BAD_TIME = "BAD_TIME"
+    #: The id is not in its sender's namespace (``<sender>-…``): it could pre-empt another's.
+    FOREIGN_ID = "FOREIGN_ID"
 
 
 class ReferralReason(enum.StrEnum):
@@ -170,29 +183,29 @@ class EarlyWarning(_Body):
     suspected_malicious: bool
     cross_border: bool
     suspected_origin: Ident | None = None
-    indicators: tuple[ShortText, ...] = ()
+    indicators: Texts = ()
 
 
 class IncidentUpdate(_Body):
     kind: Literal[Kind.INCIDENT_UPDATE] = Kind.INCIDENT_UPDATE
     severity: Severity
     impact: ShortText
-    indicators: tuple[ShortText, ...] = ()
+    indicators: Texts = ()
     #: The final report after a stand-down (NIS2 Art. 23(4)(d)); it never raises the ladder.
     final: bool = False
 
 
 class RequestInfo(_Body):
     kind: Literal[Kind.REQUEST_INFO] = Kind.REQUEST_INFO
-    questions: tuple[ShortText, ...] = Field(min_length=1)
-    evidence: tuple[ShortText, ...] = ()
+    questions: Annotated[tuple[ShortText, ...], Field(min_length=1, max_length=32)]
+    evidence: Texts = ()
     urgent: bool = False
 
 
 class ProvideInfo(_Body):
     kind: Literal[Kind.PROVIDE_INFO] = Kind.PROVIDE_INFO
     position: Position
-    answers: tuple[ShortText, ...] = ()
+    answers: Texts = ()
 
 
 class RequestAssist(_Body):
@@ -204,13 +217,13 @@ class RequestAssist(_Body):
 class AssistReply(_Body):
     kind: Literal[Kind.ASSIST_REPLY] = Kind.ASSIST_REPLY
     accepted: bool
-    actions: tuple[ShortText, ...] = ()
+    actions: Texts = ()
     reason: ShortText = ""
 
 
 class ConsultRequest(_Body):
     kind: Literal[Kind.CONSULT_REQUEST] = Kind.CONSULT_REQUEST
-    agenda: tuple[ShortText, ...] = Field(min_length=1)
+    agenda: Annotated[tuple[ShortText, ...], Field(min_length=1, max_length=32)]
 
 
 class ConsultReply(_Body):
@@ -247,7 +260,7 @@ class Referral(_Body):
     kind: Literal[Kind.REFERRAL] = Kind.REFERRAL
     reason: ReferralReason
     counterpart_state: Ident | None = None
-    original: str | None = None  # id of the message that could not be delivered / answered
+    original: MessageId | None = None  # id of the message that could not be delivered / answered
     relay_kind: Kind | None = None  # kind of the original, for a relay on the fallback channel
     #: The original body, so that the relay says what the original said.
     relay_body: Body | None = None
@@ -256,7 +269,7 @@ class Referral(_Body):
 
 class ProtocolErrorBody(_Body):
     kind: Literal[Kind.PROTOCOL_ERROR] = Kind.PROTOCOL_ERROR
-    offending_id: str | None = None
+    offending_id: MessageId | None = None
     reason: RejectReason
     detail: ShortText = ""
 
@@ -292,14 +305,14 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     v: Literal[1] = PROTOCOL_VERSION
-    id: Annotated[str, Field(min_length=1, max_length=128)]
+    id: MessageId
     exercise: Ident
     sender: Ident
     recipient: Ident
     channel: Ident
     incident: IncidentId | None = None
-    ref: str | None = None
-    seq: Annotated[int, Field(ge=1)]
+    ref: MessageId | None = None
+    seq: Annotated[int, Field(ge=1, le=MAX_INT)]
     sent_at: UtcDatetime
     #: Simulated arrival time on the channel (sent_at + link latency), set by the sender's
     #: link layer. The recipient handles the message at this sim time; absent means "now".
@@ -329,29 +342,28 @@ def encode(envelope: Envelope) -> bytes:
 
 
 def decode_envelope(payload: bytes | str) -> Envelope:
-    """Validate untrusted bytes into an Envelope, or raise :class:`MalformedMessage`."""
+    """Admit untrusted bytes as an Envelope (:func:`sim.model.admission.admit`), or raise
+    :class:`MalformedMessage` with the reason."""
+    data = payload.encode() if isinstance(payload, str) else payload
     try:
-        return _ENVELOPE.validate_json(payload, strict=True)
-    except ValidationError as exc:
-        reason = RejectReason.MALFORMED
-        for err in exc.errors():
-            if err["type"] == "union_tag_invalid":
-                reason = RejectReason.UNKNOWN_KIND
-                break
-        raise MalformedMessage(reason=reason, detail=_first_errors(exc)) from exc
+        return admit(_ENVELOPE, data)
+    except Inadmissible as exc:
+        raise MalformedMessage(reason=RejectReason(exc.reason.value), detail=exc.detail) from exc
 
 
-def _first_errors(exc: ValidationError, limit: int = 3) -> str:
-    parts = []
-    # An unknown kind is the news; missing fields of an unknown kind are not.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "union_tag_invalid")
-    for err in errors[:limit]:
-        where = ".".join(str(p) for p in err["loc"]) or "<payload>"
-        if err["type"] == "union_tag_invalid":
-            parts.append(f"{where}.kind: unknown kind {err.get('ctx', {}).get('tag')!r}")
-            continue
-        parts.append(f"{where}: {err['msg']}")
-    more = exc.error_count() - limit
-    if more > 0:
-        parts.append(f"(+{more} more)")
-    return "; ".join(parts)
+def body_times(env: Envelope) -> list[datetime]:
+    """Every time a message's body states (checked against the exercise by the receiver)."""
+    return [
+        value
+        for value in (getattr(env.body, name) for name in type(env.body).model_fields)
+        if isinstance(value, datetime)
+    ]
+
+
+def is_ident(text: str) -> bool:
+    return re.fullmatch(IDENT_PATTERN, text) is not None
+
+
+def id_in_senders_namespace(env: Envelope) -> bool:
+    """Message ids are ``<sender>-<n>``: one agency can never use an id that is another's."""
+    return env.id.startswith(f"{env.sender}-")

@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.model.admission import Count
 from sim.model.messages import Kind
+
+#: Ids and names in obligations (message ids, agency ids, incident ids, ``<id>#answer``).
+Name = Annotated[str, Field(max_length=300)]
+Names = Annotated[list[Name], Field(max_length=1000)]
+Kinds = Annotated[tuple[Kind, ...], Field(max_length=32)]
 
 
 class Status(enum.StrEnum):
@@ -36,22 +42,22 @@ class Obligation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: Name
     rule: Literal["answer", "follow_up"]
-    owner: str
-    counterparty: str
-    incident: str | None = None
-    trigger: str
+    owner: Name
+    counterparty: Name
+    incident: Name | None = None
+    trigger: Name
     trigger_kind: Kind
-    kinds: tuple[Kind, ...]
-    channel: str
+    kinds: Kinds
+    channel: Name
     opened_at: datetime
     due_at: datetime
     status: Status = Status.OPEN
     closed_at: datetime | None = None
-    met_by: str | None = None
+    met_by: Name | None = None
     #: Retransmissions of the trigger; an answer to any of them meets the obligation.
-    aliases: list[str] = Field(default_factory=list)
+    aliases: Names = Field(default_factory=list)
 
     def answers_to(self, ref: str | None) -> bool:
         return ref is not None and (ref == self.trigger or ref in self.aliases)
@@ -62,24 +68,24 @@ class Awaiting(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str
-    waiting: str
-    counterparty: str
-    incident: str | None = None
-    trigger: str
+    id: Name
+    waiting: Name
+    counterparty: Name
+    incident: Name | None = None
+    trigger: Name
     trigger_kind: Kind
-    kinds: tuple[Kind, ...]
-    channel: str
+    kinds: Kinds
+    channel: Name
     opened_at: datetime
     within: timedelta
     #: Allowance for the message to get there and the answer to come back.
     round_trip: timedelta
     check_at: datetime
-    retries: int = 0
+    retries: Count = 0
     status: Status = Status.OPEN
     closed_at: datetime | None = None
-    met_by: str | None = None
-    sent_ids: list[str] = Field(default_factory=list)
+    met_by: Name | None = None
+    sent_ids: Names = Field(default_factory=list)
 
 
 class Sent(BaseModel):

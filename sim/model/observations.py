@@ -10,9 +10,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from sim.model.admission import Count
 from sim.model.links import Fate
-from sim.model.messages import Ident, Kind, RejectReason, UtcDatetime
+from sim.model.messages import Ident, Kind, MessageId, RejectReason, UtcDatetime
 from sim.model.obligations import Awaiting, Obligation, Status
+
+Detail = Annotated[str, Field(max_length=1000)]
 
 
 class _Obs(BaseModel):
@@ -22,8 +25,8 @@ class _Obs(BaseModel):
     at: UtcDatetime
     #: The agency's last message seq when this was observed, and a running number of its
     #: observations: together they put the journal of one instant in the order things happened.
-    seq: int = 0
-    n: int = 0
+    seq: Count = 0
+    n: Count = 0
 
 
 class ObligationObs(_Obs):
@@ -41,50 +44,53 @@ class AwaitingObs(_Obs):
 
 class RetryObs(_Obs):
     event: Literal["retry"] = "retry"
-    expectation: str
-    attempt: int
-    message: str  # id of the retransmission
+    expectation: Detail
+    attempt: Count
+    message: MessageId  # id of the retransmission
 
 
 class EscalationObs(_Obs):
     event: Literal["escalate"] = "escalate"
-    expectation: str | None = None
-    original: str
-    channel: str | None
+    expectation: Detail | None = None
+    original: Detail
+    channel: Ident | None
     why: Literal["no_answer", "link_down", "no_route"]
-    incident: str | None = None
+    incident: Detail | None = None
 
 
 class RejectedObs(_Obs):
     event: Literal["rejected"] = "rejected"
     reason: RejectReason
-    detail: str
-    offending_id: str | None = None
-    topic: str
-    published_as: str
+    detail: Detail
+    offending_id: MessageId | None = None
+    topic: Annotated[str, Field(max_length=400)]
+    published_as: Annotated[str, Field(max_length=100)]
+    #: Rejections of the same sender's input not observed one by one since the last one that
+    #: was (a flood is observed at a bounded rate; the counts add up).
+    suppressed: Count = 0
 
 
 class DuplicateObs(_Obs):
     event: Literal["duplicate"] = "duplicate"
-    message: str
-    sender: str
+    message: MessageId
+    sender: Ident
 
 
 class LinkObs(_Obs):
     event: Literal["link"] = "link"
     fate: Fate
-    message: str
-    channel: str
-    recipient: str
+    message: MessageId
+    channel: Ident
+    recipient: Ident
     kind: Kind
-    incident: str | None = None
+    incident: Detail | None = None
 
 
 class ViolationObs(_Obs):
     event: Literal["violation"] = "violation"
-    message: str
-    rule: str
-    detail: str
+    message: MessageId
+    rule: Detail
+    detail: Detail
 
 
 class BlockedObs(_Obs):
@@ -92,10 +98,10 @@ class BlockedObs(_Obs):
 
     event: Literal["blocked"] = "blocked"
     kind: Kind
-    recipient: str
+    recipient: Ident
     reason: RejectReason
-    detail: str
-    incident: str | None = None
+    detail: Detail
+    incident: Detail | None = None
 
 
 Observation = Annotated[

@@ -152,7 +152,7 @@ async def _run_one(
         protocol=loaded.agreement.id,
         seed=the_seed,
         journal=result.journal if keep else None,
-        messages=len({m.envelope.id for m in result.state.messages}),
+        messages=result.state.protocol_messages(),
         wall_seconds=result.stats.wall_seconds,
         context=context,
     )

@@ -5,16 +5,18 @@ sim time at which it took effect."""
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import structlog
-from pydantic import ValidationError
 
+from sim.core.ratelimit import Budget
+from sim.model.admission import Inadmissible, parse_json
 from sim.model.control import Command, CommandResult
 from sim.model.injects import Inject
 from sim.model.topics import Publish
+from sim.runtime.clock import monotonic
 from sim.runtime.logs import bind_sim_time
 from sim.runtime.pacing import DirectorPacing, Stage
 from sim.scenario.checks import check_injects
@@ -54,9 +56,20 @@ class Commands:
     def __init__(self, director: Obeys) -> None:
         self.director = director
         self._tasks: set[asyncio.Task[None]] = set()
+        self._budget = Budget(burst=5, per_second=1.0)
 
-    def take(self, client: str, payload: bytes) -> None:
-        task = asyncio.create_task(self._command(client, payload))
+    def take(self, client: str, command: Command) -> None:
+        self._start(self._command(client, command))
+
+    def refuse(self, client: str, exc: Inadmissible) -> None:
+        """A command that is not one: answered (it may be a typo), at a bounded rate."""
+        if not self._budget.allow(client, monotonic()):
+            return
+        cid, action = _id_and_action(exc)  # echo what we can, so the sender knows it is its answer
+        self._start(self._answer(client, cid, action, accepted=False, reason=f"not a command: {exc.detail}"))
+
+    def _start(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -67,15 +80,7 @@ class Commands:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _command(self, client: str, payload: bytes) -> None:
-        try:
-            command = Command.model_validate_json(payload)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            reason = f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            cid, action = _id_and_action(payload)  # echo what we can, so the sender knows it is its answer
-            await self._answer(client, cid, action, accepted=False, reason=f"not a command: {reason}")
-            return
+    async def _command(self, client: str, command: Command) -> None:
         refusal, at = self.obey(command)
         await self._answer(client, command.id, command.action, accepted=refusal is None, reason=refusal or "", at=at)
 
@@ -136,12 +141,13 @@ class Commands:
         await director.publish(Publish(director.topics.result(client), result.model_dump_json().encode()))
 
 
-def _id_and_action(payload: bytes) -> tuple[str, str]:
+def _id_and_action(exc: Inadmissible) -> tuple[str, str]:
+    """The id and action a refused command claimed, if they can be read at all (bounded)."""
     try:
-        data = json.loads(payload)
-    except ValueError:
+        data = parse_json(exc.payload)
+    except Inadmissible:
         return "?", "?"
     if not isinstance(data, dict):
         return "?", "?"
     cid, action = data.get("id"), data.get("action")
-    return (cid if isinstance(cid, str) else "?"), (action if isinstance(action, str) else "?")
+    return (cid[:64] if isinstance(cid, str) and cid else "?"), (action[:16] if isinstance(action, str) else "?")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,15 +20,17 @@ from pathlib import Path
 from typing import Literal
 
 import structlog
-from pydantic import ValidationError
 
 from sim.core.directorcore import Rounds, Script, clock_publish, tally
 from sim.core.roster import Roster
 from sim.evaluation.outcome import ExerciseState
-from sim.model.control import ExerciseStatus, RoundReport
+from sim.model.admission import Inadmissible
+from sim.model.control import Command, ExerciseStatus, JournalPointer, Presence, RoundReport
 from sim.model.durations import format_offset
 from sim.model.errors import HotlineError
+from sim.model.inbound import admit_on
 from sim.model.journal import Entry, JournalHeader
+from sim.model.messages import is_ident
 from sim.model.topics import Parsed, Publish, Topics
 from sim.runtime.clock import monotonic
 from sim.runtime.commands import Commands, Phase
@@ -97,6 +98,8 @@ class Director:
         self.pacing: DirectorPacing = pacing_for(mode).for_director(self, speed=speed)
         self.commands = Commands(self)
         self._phase: Phase = "joining"
+        #: Payloads refused by the admission step so far.
+        self.refused = 0
         self._recording = False
         self._presence: dict[str, bytes] = {}
         self._online_now: dict[str, bool] = {}
@@ -132,40 +135,54 @@ class Director:
 
     async def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
         parsed = self.topics.parse(topic)
-        if parsed is None:
-            return
+        if parsed is None or not payload:
+            return  # not this exercise's, or a retained value being cleared
         bind_sim_time(self.now)
-        if parsed.area == "presence":
-            self._on_presence(topic, parsed.parts[0], payload, retained)
+        try:
+            value = admit_on(parsed, payload)  # before anything else looks at it
+        except Inadmissible as exc:
+            self._refused(topic, parsed, exc, retained=retained)
+            return
+        if isinstance(value, Presence):
+            self._on_presence(topic, value, payload, retained)
             return
         if not self._recording or retained:
             return  # before we started, or retained state of an earlier run: not news
         if parsed.area == "ctl":
-            self._on_control(topic, parsed.parts, payload)
+            self._on_control(topic, parsed.parts, value, payload)
             return
         if self._phase != "ended":
             self._on_traffic(topic, parsed, payload)
 
-    def _on_control(self, topic: str, parts: tuple[str, ...], payload: bytes) -> None:
-        match parts:
-            case ("ready", agency) if agency in self.rounds.agencies:
-                self._on_report(agency, payload)
-            case ("cmd", client):
+    def _refused(self, topic: str, parsed: Parsed, exc: Inadmissible, *, retained: bool) -> None:
+        """Junk: logged and journalled as a bounded record (size, first bytes, hash, reason), never
+        verbatim; the exercise goes on. A command that is junk is answered (it may be a typo)."""
+        self.refused += 1
+        log.warning("inadmissible", topic=topic[:200], reason=exc.reason.value, detail=exc.detail, retained=retained)
+        if not self._recording or retained or self._phase == "ended":
+            return
+        if parsed.area in ("msg", "obs"):
+            self.rounds.seen[parsed.parts[-1] if parsed.area == "msg" else parsed.parts[0]] += 1
+        self.pacing.record(Entry.refused(self.now, topic, exc.junk))
+        self._progress.set()
+        if parsed.parts[:1] == ("cmd",) and len(parsed.parts) == 2 and is_ident(parsed.parts[1]):
+            self.commands.refuse(parsed.parts[1], exc)
+
+    def _on_control(self, topic: str, parts: tuple[str, ...], value: object, payload: bytes) -> None:
+        match parts, value:
+            case ("ready", agency), RoundReport() if agency in self.rounds.agencies:
+                self._on_report(agency, value)
+            case ("cmd", client), Command():
                 self._record(topic, payload)
-                self.commands.take(client, payload)
+                self.commands.take(client, value)
             case _:
                 pass  # our own publishes are journaled when we send them
 
-    def _on_report(self, agency: str, payload: bytes) -> None:
-        try:
-            report = RoundReport.model_validate_json(payload)
-        except ValidationError as exc:
-            log.warning("bad_report", agency=agency, error=str(exc).splitlines()[0])
+    def _on_report(self, agency: str, report: RoundReport) -> None:
+        if report.agency == agency:  # a report is filed only under its own topic
+            self.rounds.record(report)
         else:
-            if report.agency == agency:  # a report is filed only under its own topic
-                self.rounds.record(report)
-            else:
-                log.warning("report_topic_mismatch", topic=agency, claims=report.agency)
+            log.warning("report_topic_mismatch", topic=agency, claims=report.agency)
         self._progress.set()
 
     def _on_traffic(self, topic: str, parsed: Parsed, payload: bytes) -> None:
@@ -177,18 +194,12 @@ class Director:
         self._record(topic, payload)
         self._progress.set()
 
-    def _on_presence(self, topic: str, agency: str, payload: bytes, retained: bool) -> None:
-        if not payload or agency not in self.rounds.agencies:
-            return
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            log.warning("bad_presence", agency=agency, retained=retained)
+    def _on_presence(self, topic: str, presence: Presence, payload: bytes, retained: bool) -> None:
+        agency = topic.rsplit("/", 1)[-1]
+        if agency not in self.rounds.agencies or presence.agency != agency:
             return
         self._presence[agency] = payload
-        self._online_now[agency] = data.get("online") is True
+        self._online_now[agency] = presence.online
         self._progress.set()
         # While agencies join, only the latest presence counts (journaled once running);
         # afterwards every live change is news: a node dropping out, coming back.
@@ -322,7 +333,7 @@ class Director:
         )
         # Where the journal is, for a dashboard that joins late on this machine (not journaled:
         # the path differs from run to run, the journal itself must not).
-        where = json.dumps({"path": str(self.journal_path.resolve())}).encode()
+        where = JournalPointer(path=str(self.journal_path.resolve())).model_dump_json().encode()
         self.transport.send(self.topics.journal_path, where, retain=True)
         self._recording = True
         await self.publish(self._status("starting"))

@@ -21,11 +21,21 @@ import json
 from pathlib import Path
 
 import structlog
-from pydantic import ValidationError
 
 from sim.core.nodecore import NodeCore, NodeState
 from sim.core.roster import Roster
-from sim.model.control import INJECT_ORDER, ClockState, ExerciseStatus, InjectOrder, LinksState, RoundReport
+from sim.model.admission import Inadmissible
+from sim.model.control import (
+    ClockState,
+    DetectOrder,
+    ExerciseStatus,
+    InjectOrder,
+    LinksState,
+    MessageOrder,
+    PolicyOrder,
+    RoundReport,
+)
+from sim.model.inbound import admit_on
 from sim.model.policy import Policy
 from sim.model.topics import Parsed, Publish, Topics
 from sim.runtime import statefile
@@ -99,6 +109,7 @@ class AgencyNode:
         self._early_injects: list[InjectOrder] = []
         self._wake = asyncio.Event()
         self.finished = asyncio.Event()
+        self._saved_version = -1
 
     def _fresh(self) -> NodeCore:
         return NodeCore(*self._core_args)
@@ -154,7 +165,7 @@ class AgencyNode:
 
     async def _on_connect(self, connection: int) -> None:
         self._announce(online=True, session=self._session_base + connection)
-        self.save()
+        self.save(force=True)  # the session number changed
         self.report(force=True)
 
     def send_all(self, outs: list[Publish]) -> None:
@@ -171,10 +182,14 @@ class AgencyNode:
         self._last_report = report
         self.transport.send(self.topics.ready(self.agency), report.model_dump_json().encode())
 
-    def save(self) -> None:
+    def save(self, *, force: bool = False) -> None:
+        """Write the crash-recovery file, if anything worth saving changed since it was written."""
         if self.state_path is None or self._run is None or not self._joined:
             return  # before joining, the saved state of a crashed process is still to be resumed
+        if not force and self._saved_version == self.core.version:
+            return
         statefile.save(self.state_path, self.core.snapshot(self._run, self.session))
+        self._saved_version = self.core.version
 
     # -- incoming ---------------------------------------------------------------------------------
 
@@ -187,33 +202,34 @@ class AgencyNode:
             # Protocol traffic is never retained: this is left over, or planted. Not for us.
             log.warning("retained_message_ignored", topic=topic)
             return
-        try:
-            if parsed.area == "msg":
-                self._inbound(topic, payload)
-            elif parsed.area == "ctl" and payload:
-                self._on_control(parsed, payload, retained=retained)
-        except ValidationError as exc:
-            # The director and the ACL are trusted, but a bad control payload must not kill us.
-            log.warning("bad_control_payload", topic=topic, error=str(exc).splitlines()[0])
+        if parsed.area == "msg":
+            self._inbound(topic, payload)  # admitted by the protocol core, which answers junk
+        elif parsed.area == "ctl" and payload:
+            try:
+                value = admit_on(parsed, payload)
+            except Inadmissible as exc:
+                # Only the director writes control topics (the ACL says so), but nothing it or
+                # anyone else puts there may stop us: it is logged, boundedly, and ignored.
+                log.warning("inadmissible_control", topic=topic[:200], reason=exc.reason.value, detail=exc.detail)
+                return
+            self._on_control(parsed, value, retained=retained)
 
-    def _on_control(self, parsed: Parsed, payload: bytes, *, retained: bool) -> None:
-        match parsed.parts:
-            case ("exercise",):
-                self._on_status(ExerciseStatus.model_validate_json(payload), retained=retained)
-            case ("inject", agency) if agency == self.agency:
-                order = INJECT_ORDER.validate_json(payload)
+    def _on_control(self, parsed: Parsed, value: object, *, retained: bool) -> None:
+        match parsed.parts, value:
+            case ("exercise",), ExerciseStatus():
+                self._on_status(value, retained=retained)
+            case ("inject", agency), DetectOrder() | MessageOrder() | PolicyOrder() if agency == self.agency:
                 if self._joined:
-                    self._take_inject(order)
+                    self._take_inject(value)
                 else:
-                    self._early_injects.append(order)  # which run it belongs to shows on joining
-            case ("links",):
-                self.core.on_links(LinksState.model_validate_json(payload))
-            case ("clock",):
-                clock = ClockState.model_validate_json(payload)
+                    self._early_injects.append(value)  # which run it belongs to shows on joining
+            case ("links",), LinksState():
+                self.core.on_links(value)
+            case ("clock",), ClockState():
                 if self._joined:
-                    self._on_clock(clock)
+                    self._on_clock(value)
                 else:
-                    self._unjoined_clock = clock  # retained; may be this run's (checked on joining)
+                    self._unjoined_clock = value  # retained; may be this run's (checked on joining)
 
     def _take_inject(self, order: InjectOrder) -> None:
         if order.seq not in self._injects_seen:
@@ -243,6 +259,7 @@ class AgencyNode:
                 self._join(status)
             return
         if self._joined:  # ended or aborted: the last word is a final tally
+            self.send_all(self.core.flush_rejections(self.pacing.now() or status.end))
             self.report(force=True, final=True)
             self.finished.set()
 
@@ -260,7 +277,7 @@ class AgencyNode:
         self._resume_or_restart(status)
         self.pacing.set_time(self.pacing.now() or self.core.now or status.start)
         self.time_known()
-        self.save()
+        self.save(force=True)
         self.report(force=True)
         for order in early_injects:  # sent while we were away (a resumed or late node)
             self._take_inject(order)

@@ -88,7 +88,7 @@ def test_malformed_payload_is_observed_and_answered(payload: bytes, reason: Reje
     assert error.reason is reason
     assert error.offending_id is None
     assert error.detail == obs.detail
-    assert core.received_from == {}
+    assert core.ledger.received_from == {}
 
 
 def test_malformed_payload_from_an_unknown_topic_sender_gets_no_answer() -> None:
@@ -160,7 +160,7 @@ def test_a_valid_message_is_handled_at_its_arrival() -> None:
     arrival = T0 + minutes(2)
     warning = envelope(Kind.EARLY_WARNING, arrives_at=arrival)
     assert core.on_message(INBOX_FROM_AA, encode(warning), T0) == []
-    assert core.received_from == {"aa-cert": 1}
+    assert core.ledger.received_from == {"aa-cert": 1}
     assert core.next_due() == arrival
     assert core.run_until(arrival - minutes(1)) == []
 
@@ -184,7 +184,7 @@ def test_a_valid_message_is_handled_at_its_arrival() -> None:
     (met,) = _obs(out)
     assert isinstance(met, ObligationObs)
     assert met.status is Status.MET
-    assert core.sent_to == {"aa-cert": 1}
+    assert core.ledger.sent_to == {"aa-cert": 1}
 
 
 def test_a_message_that_arrives_late_is_handled_now() -> None:
@@ -203,7 +203,7 @@ def test_a_duplicate_is_handled_once() -> None:
     out = core.run_until(T0 + minutes(2))
     kinds = [type(o).__name__ for o in _obs(out)]
     assert kinds == [ObligationObs.__name__, DuplicateObs.__name__]
-    assert core.received_from == {"aa-cert": 2}  # both copies came off the wire
+    assert core.ledger.received_from == {"aa-cert": 2}  # both copies came off the wire
 
 
 def test_round_report() -> None:

@@ -20,6 +20,7 @@ from sim.core.protocol import (
     Retry,
     Violation,
 )
+from sim.model.admission import Refusal
 from sim.model.errors import LocalProtocolError
 from sim.model.messages import Ack, Envelope, Kind, Position, PreNotify, ProvideInfo, RejectReason, RequestInfo
 from sim.model.obligations import Awaiting, Book, Obligation, Status
@@ -87,6 +88,11 @@ REJECTIONS: list[tuple[RejectReason, dict[str, Any], str | None, str | None]] = 
     (RejectReason.UNKNOWN_REF, {"body": Kind.ACK, "ref": "bb-cert-99"}, None, "aa-cert"),
     (RejectReason.MISSING_INCIDENT, {"incident": None}, None, "aa-cert"),
     (RejectReason.MISSING_INCIDENT, {"incident": None, "body": Kind.STAND_DOWN}, None, "aa-cert"),
+    # an id in another agency's namespace would pre-empt that agency's real message (issue 11.3)
+    (RejectReason.FOREIGN_ID, {"msg_id": "bb-nrrc-5"}, None, "aa-cert"),
+    # times outside the exercise: sent before it began, or sitting on the link for a year (issue 11.8)
+    (RejectReason.BAD_TIME, {"sent_at": T0 - timedelta(days=40)}, None, "aa-cert"),
+    (RejectReason.BAD_TIME, {"arrives_at": T0 + timedelta(days=365)}, None, "aa-cert"),
 ]
 
 
@@ -115,10 +121,11 @@ def test_every_rejection_reason(
 
 
 def test_engine_produces_every_reason_it_may_reject_for() -> None:
-    """Every reason the engine checks is in the table above (MALFORMED and
-    UNKNOWN_KIND belong to the decoder and the node, not to the engine)."""
+    """Every reason the engine checks is in the table above (MALFORMED, UNKNOWN_KIND and the
+    other refusals of the admission step belong to the decoder and the node, not to the engine)."""
     covered = {r[0] for r in REJECTIONS}
-    assert covered == set(RejectReason) - {RejectReason.MALFORMED, RejectReason.UNKNOWN_KIND}
+    decoder = {RejectReason(refusal.value) for refusal in Refusal} - {RejectReason.BAD_TIME}
+    assert covered == set(RejectReason) - decoder
 
 
 def test_unknown_ref_for_a_message_we_sent_to_someone_else() -> None:

@@ -17,6 +17,7 @@ from sim.core.protocol.actions import (
     Retry,
     Violation,
 )
+from sim.core.protocol.screen import identity_problem
 from sim.core.roster import Roster
 from sim.model.agreement import Agreement, Rule
 from sim.model.errors import LocalProtocolError
@@ -62,7 +63,7 @@ class Engine:
         rejected = self._rejected(env, topic_sender, problem)
         if rejected is not None:
             return [rejected]
-        if env.id in self.book.received:
+        if self.book.received.get(env.id) == env.sender:  # identity is (sender, id)
             return [Duplicate(env)]
         self.book.received[env.id] = env.sender
         actions: list[Action] = []
@@ -87,18 +88,14 @@ class Engine:
         return Rejected(reason, detail, env, reply)
 
     def _identity_problem(self, env: Envelope, topic_sender: str) -> tuple[RejectReason, str] | None:
-        if env.exercise != self.exercise:
-            return RejectReason.WRONG_EXERCISE, f"exercise {env.exercise!r}, not {self.exercise!r}"
-        if env.sender != topic_sender:
-            return (
-                RejectReason.SENDER_MISMATCH,
-                f"payload says sender {env.sender!r} but it was published as {topic_sender!r}",
-            )
-        if env.recipient != self.me:
-            return RejectReason.WRONG_RECIPIENT, f"addressed to {env.recipient!r}, not {self.me!r}"
-        if env.sender not in self.roster.agencies:
-            return RejectReason.UNKNOWN_SENDER, f"{env.sender!r} is not part of this exercise"
-        return None
+        return identity_problem(
+            env,
+            publisher=topic_sender,
+            recipient=self.me,
+            exercise=self.exercise,
+            agencies=self.roster.agencies,
+            window=self.roster.window,
+        )
 
     def _protocol_problem(self, env: Envelope) -> tuple[RejectReason, str] | None:
         """What the agreement says against a message between us and ``other`` — the same rules

@@ -39,6 +39,10 @@ class Overview:
     participants: tuple[Participant, ...]
     messages: int
     level_names: tuple[str, ...]
+    #: ``complete``, ``aborted`` or ``incomplete`` (the journal stops without the director's end).
+    ending: str = "complete"
+    #: What the facilitator must know about how the run ended, if it did not end cleanly.
+    ending_note: str | None = None
 
 
 # -- key-event timeline -----------------------------------------------------------------------
@@ -170,10 +174,24 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class RejectedGroup:
+    """Input from one sender rejected for one reason: how much, and when."""
+
+    sender: str
+    reason: str
+    count: int
+    first: datetime
+    last: datetime
+    example: str
+
+
+@dataclass(frozen=True)
 class Problems:
     items: tuple[Problem, ...]
     #: ("what: reason", how many), sorted.
     counts: tuple[tuple[str, int], ...]
+    #: Rejected input, by sender and reason (a flood is one line, not thousands).
+    rejected: tuple[RejectedGroup, ...] = ()
 
 
 @dataclass(frozen=True)

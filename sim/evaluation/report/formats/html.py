@@ -83,6 +83,8 @@ def _heading(report: Report) -> Parts:
         f"({_e(ov.protocol_title)}) · seed {ov.seed} · {_e(ov.mode)} mode · "
         f"{ov.start:%Y-%m-%d %H:%M}Z + {format_duration(ov.duration)}</p>",
     ]
+    if ov.ending_note:
+        out.append(f"<p class='bad'><b>{_e(ov.ending_note[0].upper() + ov.ending_note[1:])}.</b></p>")
     if ov.summary:
         out.append(f"<blockquote>{_e(ov.summary)}</blockquote>")
     return out
@@ -211,7 +213,17 @@ def _link_row(report: Report, link: LinkAvailability) -> list[str]:
 
 def _problems(report: Report) -> Parts:
     rows = [[_e(k), str(n)] for k, n in report.problems.counts]
-    return ["<h3>Messages lost, refused or rejected</h3>", _table(["what and why", "count"], rows, numeric={1})]
+    out = ["<h3>Messages lost, refused or rejected</h3>", _table(["what and why", "count"], rows, numeric={1})]
+    groups = report.problems.rejected
+    if groups:
+        grouped = [
+            [_e(g.sender), _e(g.reason), str(g.count), _e(report.offset(g.first)), _e(g.example)] for g in groups
+        ]
+        out += [
+            "<p>Rejected input, by sender and reason:</p>",
+            _table(["from", "reason", "count", "first", "e.g."], grouped, numeric={2}),
+        ]
+    return out
 
 
 def _checks(report: Report) -> Parts:

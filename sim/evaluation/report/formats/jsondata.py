@@ -69,7 +69,11 @@ def _links(report: Report) -> Keys:
 
 
 def _problems(report: Report) -> Keys:
-    return {"problems": _plain(report.problems.items), "problem_counts": _plain(report.problems.counts)}
+    return {
+        "problems": _plain(report.problems.items),
+        "problem_counts": _plain(report.problems.counts),
+        "rejected_input": _plain(report.problems.rejected),
+    }
 
 
 def _checks(report: Report) -> Keys:

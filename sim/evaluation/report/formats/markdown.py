@@ -4,6 +4,7 @@ concatenated in :data:`LAYOUT` order."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sim.evaluation.report.formats.chart import ladder_chart
 from sim.evaluation.report.formats.text import duration_text, offset_text
@@ -47,6 +48,8 @@ def _heading(report: Report) -> Lines:
         f"{_plural(len(report.findings), 'finding')}",
         "",
     ]
+    if ov.ending_note:
+        out += [f"**{ov.ending_note[0].upper()}{ov.ending_note[1:]}.**", ""]
     if ov.summary:
         out += [f"> {ov.summary}", ""]
     return out
@@ -165,7 +168,21 @@ def _problems(report: Report) -> Lines:
     if problems.items:
         rows = [[report.offset(p.at), p.what, p.agency, p.detail] for p in problems.items]
         out += ["", *_table(["when", "what", "agency", "detail"], rows)]
+    if problems.rejected:
+        rows = [
+            [g.sender, g.reason, str(g.count), _span(report, g.first, g.last), g.example] for g in problems.rejected
+        ]
+        out += [
+            "",
+            "Rejected input, by sender and reason:",
+            "",
+            *_table(["from", "reason", "count", "when", "e.g."], rows),
+        ]
     return out
+
+
+def _span(report: Report, first: datetime, last: datetime) -> str:
+    return report.offset(first) if first == last else f"{report.offset(first)}–{report.offset(last)}"
 
 
 def _checks(report: Report) -> Lines:

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sim.evaluation.outcome import ExerciseState
-from sim.evaluation.report.model import Finding
+from sim.evaluation.report.model import Finding, RejectedGroup
 from sim.evaluation.report.sections.common import UNDELIVERED, owed, when
+from sim.evaluation.report.sections.problems import rejected_groups
 from sim.model.links import Fate
 from sim.model.messages import Kind
 from sim.model.obligations import Obligation, Status
-from sim.model.observations import BlockedObs, LinkObs, Observation, RejectedObs, ViolationObs
+from sim.model.observations import BlockedObs, LinkObs, Observation, ViolationObs
 
 _ADVICE = {
     Kind.ACK: "staff the point of contact around the clock, or agree a longer acknowledgement window",
@@ -35,6 +36,7 @@ class _Item(NamedTuple):
 def findings(state: ExerciseState) -> tuple[Finding, ...]:
     items = [_missed(state, ob) for ob in state.obligations.values() if ob.status is Status.MISSED]
     items += [item for event in state.observations if (item := _violation(event.obs)) is not None]
+    items += [_rejected(state, group) for group in rejected_groups(state)]
     items += [item for event in state.observations if (item := _undelivered(event.obs)) is not None]
     items.sort(key=lambda r: (r.at, r.agency, r.text))
     return tuple(Finding(number, *item) for number, item in enumerate(items, 1))
@@ -57,15 +59,22 @@ def _violation(obs: Observation) -> _Item | None:
             return _Item(
                 obs.at, obs.agency, "protocol violation", text, "brief the duty officers on the agreement's lead times"
             )
-        case RejectedObs():
-            text = f"{obs.agency} rejected a message from {obs.published_as}: {obs.reason.value} ({obs.detail[:160]})"
-            advice = "check message formats and channel permissions against the agreement"
-            return _Item(obs.at, obs.published_as, "protocol violation", text, advice)
         case BlockedObs():
             text = f"{obs.agency} tried to send {obs.kind.value} to {obs.recipient}: {obs.reason.value}"
             advice = "align the procedure with the channels the agreement provides"
             return _Item(obs.at, obs.agency, "protocol violation", text, advice)
     return None
+
+
+def _rejected(state: ExerciseState, group: RejectedGroup) -> _Item:
+    """One finding per sender and reason, however many there were."""
+    many = f"{group.count} inputs" if group.count > 1 else "1 input"
+    span = f"T{when(state, group.first)}" + (f"–T{when(state, group.last)}" if group.last != group.first else "")
+    text = f"{many} from {group.sender} rejected as {group.reason} ({span}; e.g. {group.example})"
+    advice = "check message formats and channel permissions against the agreement"
+    if group.count > 20:
+        advice = "find out why this participant sends what it does: a fault, a misconfigured client, or an attack"
+    return _Item(group.first, group.sender, "protocol violation", text, advice)
 
 
 def _undelivered(obs: Observation) -> _Item | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sim.evaluation.outcome import ExerciseState
 from sim.evaluation.report.model import Overview, Participant
+from sim.model.durations import format_offset
 from sim.model.journal import JournalHeader
 
 
@@ -26,6 +27,22 @@ def overview(header: JournalHeader, state: ExerciseState) -> Overview:
         participants=tuple(
             Participant(a.id, a.state, names.get(a.state, a.state), a.role, a.name) for a in sc.agencies
         ),
-        messages=len({m.envelope.id for m in state.messages}),
+        messages=state.protocol_messages(),
         level_names=tuple(state.agreement.ladder.names),
+        ending=state.ending,
+        ending_note=ending_note(state),
     )
+
+
+def ending_note(state: ExerciseState) -> str | None:
+    """Why the run's record is not the whole exercise, if it is not."""
+    last = state.last_t or state.scenario.start
+    at = f"T{format_offset(last - state.scenario.start)}"
+    if state.ending == "incomplete":
+        return (
+            f"incomplete run: the journal stops at {at} without the director's end (it was stopped or crashed); "
+            "this report covers the exercise as far as it was recorded, and delivery was not verified"
+        )
+    if state.ending == "aborted":
+        return f"aborted run: the director gave up at {at}; delivery was not verified"
+    return None

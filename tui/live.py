@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Protocol
 
 import structlog
-from pydantic import ValidationError
 
 from sim.evaluation.journalfile import read_entries, read_header
-from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus
+from sim.model.admission import Inadmissible, parse_json
+from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus, JournalPointer
 from sim.model.errors import HotlineError
+from sim.model.inbound import admit_on
 from sim.model.topics import Parsed, Topics
 from sim.scenario.load import LoadedScenario, find_scenario, load_scenario
 from tui.commands import encode_command
@@ -171,19 +172,27 @@ class LiveFeed:
             return  # not ours, or a retained value being cleared
         if parsed.area == "ctl":
             match parsed.parts:
-                case ("result", client):
-                    if client == self.client:
-                        self._result(payload)
-                    return
                 case ("cmd", _) | ("ready", _):
                     return
-                case ("journal",):
-                    self._journal_at(payload)
+                case ("result", client) if client != self.client:
                     return
-                case ("clock",):
-                    self._clock(payload)
-                case ("exercise",):
-                    self._status(payload)
+            try:
+                value = admit_on(parsed, payload)  # the one admission step, as everywhere
+            except Inadmissible as exc:
+                self.stats.ignored += 1
+                log.warning("inadmissible_control", topic=topic[:200], reason=exc.reason.value, detail=exc.detail)
+                return
+            match value:
+                case CommandResult():
+                    self.on_result(value)
+                    return
+                case JournalPointer():
+                    self._journal_at(value)
+                    return
+                case ClockState():
+                    self.clock = value
+                case ExerciseStatus():
+                    self._status(value)
         if self.model is None:
             self._waiting.append((topic, payload))
             return
@@ -204,25 +213,7 @@ class LiveFeed:
         self.stats.applied += 1
         self.on_change()
 
-    def _result(self, payload: bytes) -> None:
-        try:
-            result = CommandResult.model_validate_json(payload)
-        except ValidationError as exc:
-            log.warning("bad_command_result", error=str(exc).splitlines()[0])
-            return
-        self.on_result(result)
-
-    def _clock(self, payload: bytes) -> None:
-        try:
-            self.clock = ClockState.model_validate_json(payload)
-        except ValidationError:
-            return
-
-    def _status(self, payload: bytes) -> None:
-        try:
-            status = ExerciseStatus.model_validate_json(payload)
-        except ValidationError:
-            return
+    def _status(self, status: ExerciseStatus) -> None:
         previous, self.status = self.status, status
         if self.model is None:
             self._resolve(status)
@@ -232,13 +223,10 @@ class LiveFeed:
             if self.loaded is not None:
                 self._start_model(self.loaded)
 
-    def _journal_at(self, payload: bytes) -> None:
+    def _journal_at(self, pointer: JournalPointer) -> None:
         """The director says where its journal is. A dashboard that joined late, on the same
         machine, catches up from it (once, and only if nothing live has been applied yet)."""
-        try:
-            self._announced = Path(json.loads(payload)["path"])
-        except (ValueError, KeyError, TypeError):
-            return
+        self._announced = Path(pointer.path)
         self._catch_up_from_announced()
 
     def _catch_up_from_announced(self) -> None:
@@ -292,6 +280,6 @@ class LiveFeed:
 
 def _canonical(payload: bytes) -> str:
     try:
-        return json.dumps(json.loads(payload), sort_keys=True)
-    except ValueError:
+        return json.dumps(parse_json(payload), sort_keys=True)
+    except Inadmissible:
         return ""

@@ -12,7 +12,8 @@ import sys
 
 # Importing a command module registers its commands on the shared app.
 from sim.cli import dashboard, evaluate, live, run  # noqa: F401 - imported for their registrations
-from sim.cli.app import app, err
+from sim.cli.app import EXIT_RUNTIME, app, err
+from sim.cli.crash import one_line, write_crash_log
 
 
 def main() -> None:
@@ -21,3 +22,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err("interrupted")
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line and exit 3, the traceback in a file
+        try:
+            where = f"; the traceback is in {write_crash_log(exc)}"
+        except OSError:
+            where = ""
+        err(f"error: hotline failed unexpectedly ({one_line(exc)}){where}")
+        sys.exit(EXIT_RUNTIME)

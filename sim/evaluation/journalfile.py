@@ -22,23 +22,37 @@ class JournalError(HotlineError):
         self.detail = detail
 
 
+#: The longest header line read (it holds the whole scenario and agreement), and entry line.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+
 def read_header(path: Path) -> JournalHeader:
-    with path.open(encoding="utf-8") as fh:
-        first = fh.readline()
+    with path.open("rb") as fh:
+        first = fh.readline(MAX_HEADER_BYTES + 1)
     try:
-        return JournalHeader.model_validate_json(first)
+        return JournalHeader.model_validate_json(first if len(first) <= MAX_HEADER_BYTES else b"")
     except ValueError as exc:
         raise JournalError(path, 1, "not a Hotline journal (its first line is not a journal header)") from exc
 
 
 def read_entries(path: Path) -> Iterator[Entry]:
-    """Entries after the header; a torn last line (crash mid-write) is skipped."""
-    with path.open(encoding="utf-8") as fh:
-        fh.readline()
-        for number, line in enumerate(fh, start=2):
-            if not line.endswith("\n"):
+    """Entries after the header; a torn last line (crash mid-write) is skipped. Each line is
+    admitted like everything else read: bounded, strict UTF-8 JSON of the journal's shape."""
+    with path.open("rb") as fh:
+        fh.readline(MAX_HEADER_BYTES + 1)
+        number = 1
+        while line := fh.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise JournalError(path, number, f"a line longer than {MAX_LINE_BYTES // 1024 // 1024} MB")
+            if not line.endswith(b"\n"):
                 return  # torn final line
             try:
                 yield Entry.model_validate_json(line)
             except ValueError as exc:
-                raise JournalError(path, number, str(exc)) from exc
+                raise JournalError(path, number, _first(exc)) from exc
+
+
+def _first(exc: ValueError) -> str:
+    return str(exc).splitlines()[1 if len(str(exc).splitlines()) > 1 else 0].strip()[:200]

@@ -185,7 +185,7 @@ def parse_json(payload: bytes, *, max_bytes: int = MAX_BYTES) -> Any:
         return check_json(json.loads(payload, parse_constant=_no_constants))
     except ValueError as exc:
         text = str(exc)
-        reason = Refusal.NOT_FINITE if "finite" in text or "range" in text else Refusal.MALFORMED
+        reason = Refusal.NOT_FINITE if "finite" in text else Refusal.MALFORMED
         raise Inadmissible(payload, reason, text.splitlines()[0][:200]) from exc
 
 
@@ -203,7 +203,17 @@ def admit(adapter: TypeAdapter[T], payload: bytes, *, max_bytes: int = MAX_BYTES
         return adapter.validate_json(payload, strict=True)
     except ValidationError as exc:
         reason, detail = _explain(exc)
+        if reason is Refusal.MALFORMED:
+            _refuse_numbers(payload)  # a non-finite or huge number is the news, if there is one
         raise Inadmissible(payload, reason, detail) from exc
+
+
+def _refuse_numbers(payload: bytes) -> None:
+    try:
+        parse_json(payload)
+    except Inadmissible as exc:
+        if exc.reason is Refusal.NOT_FINITE:
+            raise
 
 
 def _explain(exc: ValidationError, limit: int = 3) -> tuple[Refusal, str]:

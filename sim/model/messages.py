@@ -128,7 +128,6 @@ class RejectReason(enum.StrEnum):
     # What the admission step refuses (sim.model.admission.Refusal), and message identity:
     TOO_LARGE = "TOO_LARGE"
     TOO_DEEP = "TOO_DEEP"
-    NOT_FINITE = "NOT_FINITE"
     BAD_TIME = "BAD_TIME"
     #: The id is not in its sender's namespace (``<sender>-…``): it could pre-empt another's.
     FOREIGN_ID = "FOREIGN_ID"
@@ -348,7 +347,9 @@ def decode_envelope(payload: bytes | str) -> Envelope:
     try:
         return admit(_ENVELOPE, data)
     except Inadmissible as exc:
-        raise MalformedMessage(reason=RejectReason(exc.reason.value), detail=exc.detail) from exc
+        # (a number that is not finite is MALFORMED to the protocol; the journal's junk record says which)
+        reason = RejectReason.__members__.get(exc.reason.value, RejectReason.MALFORMED)
+        raise MalformedMessage(reason=reason, detail=exc.detail) from exc
 
 
 def body_times(env: Envelope) -> list[datetime]:

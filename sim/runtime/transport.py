@@ -129,6 +129,8 @@ class Transport:
         self._idle.set()
         #: Connections made so far; the n-th connection (1-based) is this object's session n.
         self.connections = 0
+        #: Messages whose handling raised (logged; the reader went on).
+        self.handler_failures = 0
 
     def _make_client(self) -> aiomqtt.Client:
         will = self.will(self.connections + 1) if callable(self.will) else self.will
@@ -185,7 +187,7 @@ class Transport:
                         if on_connect is not None:
                             await on_connect(self.connections)
                         async for message in client.messages:
-                            await handler(str(message.topic), _payload(message.payload), bool(message.retain))
+                            await self._deliver(handler, str(message.topic), _payload(message.payload), message.retain)
                 except aiomqtt.MqttError as exc:
                     self._connected.clear()
                     self._client = None
@@ -216,6 +218,16 @@ class Transport:
                 item = self._outbox.get_nowait()
                 if item.done is not None and not item.done.done():
                     item.done.set_exception(BrokerUnavailable(str(self.url), "the connection was closed"))
+
+    async def _deliver(self, handler: Handler, topic: str, payload: bytes, retain: object) -> None:
+        """Hand one message to the participant. Whatever goes wrong handling it (a bug: input is
+        admitted before it is handled) is logged with its traceback and does not stop the reader:
+        one message must never take a participant off the exercise."""
+        try:
+            await handler(topic, payload, bool(retain))
+        except Exception:
+            self.handler_failures += 1
+            log.exception("handler_failed", client=self.client_id, topic=topic[:200], size=len(payload))
 
     def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Queue a QoS 1 publish; returns at once. Order is kept."""

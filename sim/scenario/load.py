@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 from sim.model.agreement import Agreement
 from sim.model.scenario import Scenario
 from sim.scenario.checks import _check, _fail
-from sim.scenario.errors import InputFileError, NotFound, SourceError
+from sim.scenario.errors import InputFileError, NotFound
 from sim.scenario.paths import shipped_dir
-from sim.scenario.yamlsrc import load_model
+from sim.scenario.yamlsrc import load_model, read_source
 
 
 class LoadedScenario(BaseModel):
@@ -56,10 +56,7 @@ def load_scenario(path: Path, protocol: str | None = None) -> LoadedScenario:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError([SourceError(path, None, None, "", exc.strerror or str(exc))]) from exc
+    return read_source(path)
 
 
 def shipped_scenarios() -> list[Path]:

@@ -72,6 +72,11 @@ def _mark(node: yaml.Node) -> Mark:
 
 
 def _construct(node: yaml.Node, loader: StrictLoader, loc: Loc, smap: SourceMap, file: Path) -> Any:
+    if len(loc) > MAX_NESTING:
+        raise InputFileError([_source_error(file, _mark(node), loc, f"nested deeper than {MAX_NESTING} levels")])
+    if len(smap.values) >= MAX_VALUES:
+        message = f"more than {MAX_VALUES} values (anchors and aliases expanding?)"
+        raise InputFileError([_source_error(file, _mark(node), loc, message)])
     smap.values[loc] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -90,13 +95,70 @@ def _construct(node: yaml.Node, loader: StrictLoader, loc: Loc, smap: SourceMap,
     return loader.construct_object(node, deep=True)
 
 
+#: The largest scenario, protocol or inject file read (the shipped ones are a few kB).
+MAX_FILE_BYTES = 1024 * 1024
+#: How deep a file's values may nest, and how many there may be (aliases expand: a "billion
+#: laughs" file is a few lines long).
+MAX_NESTING, MAX_VALUES = 48, 50_000
+#: C0 control characters other than tab, newline and carriage return (YAML does not allow them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def read_source(path: Path) -> str:
+    """A scenario, protocol or inject file as text — or one located error: not readable, too
+    large, not UTF-8, or holding control characters (a binary file)."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputFileError([SourceError(path, None, None, "", exc.strerror or str(exc))]) from exc
+    if len(data) > MAX_FILE_BYTES:
+        message = f"larger than {MAX_FILE_BYTES // 1024} kB: not a scenario, protocol or inject file"
+        raise InputFileError([SourceError(path, None, None, "", message)])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_column(data, exc.start)
+        message = f"not UTF-8 text (byte 0x{data[exc.start]:02x}): is this a binary file?"
+        raise InputFileError([SourceError(path, line, column, "", message)]) from exc
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line, column = _line_column(text[: bad.start()].encode(), bad.start())
+        message = f"control character U+{ord(bad.group()):04X} (a binary file, or a NUL byte?)"
+        raise InputFileError([SourceError(path, line, column, "", message)])
+    return text
+
+
+#: Quoted strings and comments: brackets inside them do not nest.
+_NOT_NESTING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\n]|\'\')*\'|#[^\n]*')
+
+
+def _flow_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest, outside quotes and comments (checked before the parser,
+    which takes seconds to fail on tens of thousands of levels)."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0
+    depth = deepest = 0
+    for char in _NOT_NESTING.sub("", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _line_column(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
+
+
 def load_yaml(path: Path, text: str | None = None) -> tuple[Any, SourceMap]:
     """Parse ``path`` into plain Python data plus its source map."""
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputFileError([SourceError(path, None, None, "", exc.strerror or str(exc))]) from exc
+        text = read_source(path)
+    if _flow_depth(text) > MAX_NESTING:
+        raise InputFileError([SourceError(path, None, None, "", f"nested deeper than {MAX_NESTING} levels")])
     smap = SourceMap()
     loader = StrictLoader(text)
     try:
@@ -104,6 +166,8 @@ def load_yaml(path: Path, text: str | None = None) -> tuple[Any, SourceMap]:
         if node is None:
             raise InputFileError([SourceError(path, 1, 1, "", "the file is empty")])
         data = _construct(node, loader, (), smap, path)
+    except RecursionError as exc:
+        raise InputFileError([SourceError(path, None, None, "", f"nested deeper than {MAX_NESTING} levels")]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None

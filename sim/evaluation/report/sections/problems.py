@@ -18,7 +18,7 @@ from sim.model.observations import BlockedObs, LinkObs, Observation, RejectedObs
 #: with them is counted from the journal, exactly; recipients' observations of them are not
 #: counted again. The other reasons (the agreement's rules) only recipients can tell.
 SEEN_BY_THE_FOLD = frozenset(
-    {RejectReason(r.value) for r in Refusal}
+    {RejectReason[r.value] for r in Refusal if r.value in RejectReason.__members__}
     | {
         RejectReason.WRONG_EXERCISE,
         RejectReason.SENDER_MISMATCH,

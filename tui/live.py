@@ -21,7 +21,7 @@ import structlog
 
 from sim.evaluation.journalfile import read_entries, read_header
 from sim.model.admission import Inadmissible, parse_json
-from sim.model.control import ClockState, Command, CommandResult, ExerciseStatus, JournalPointer
+from sim.model.control import ClockState, Command, CommandResult, DirectorPresence, ExerciseStatus, JournalPointer
 from sim.model.errors import HotlineError
 from sim.model.inbound import admit_on
 from sim.model.topics import Parsed, Topics
@@ -113,6 +113,10 @@ class LiveFeed:
     _live: bool = False
     #: The journal path the director announced on ``ctl/journal``.
     _announced: Path | None = None
+    #: Seconds a dashboard waits for a director that is gone (its Will) before it stops following.
+    director_grace: float = 60.0
+    #: When (monotonic) the director was seen to be gone, if it is.
+    director_lost_at: float | None = None
 
     @classmethod
     def from_journal(cls, wires: Wires, journal: Path, client: str) -> LiveFeed:
@@ -138,7 +142,10 @@ class LiveFeed:
         return self.transport.connected
 
     def tick(self, wall: datetime | None = None) -> None:
-        """Let the model's "now" follow the live clock (realtime sim time moves between messages)."""
+        """Let the model's "now" follow the live clock (realtime sim time moves between messages),
+        unless the director is gone for good: then the clock has stopped."""
+        if self.director_gone:
+            return
         if self.model is not None and self.clock is not None:
             self.model.now = max(self.model.now, sim_now(self.clock, wall or wall_now()))
 
@@ -193,6 +200,8 @@ class LiveFeed:
                     self.clock = value
                 case ExerciseStatus():
                     self._status(value)
+                case DirectorPresence():
+                    self._director(value)
         if self.model is None:
             self._waiting.append((topic, payload))
             return
@@ -212,6 +221,21 @@ class LiveFeed:
             self.stats.ignored += 1
         self.stats.applied += 1
         self.on_change()
+
+    def _director(self, presence: DirectorPresence) -> None:
+        ended = self.status is not None and self.status.status in ("ended", "aborted")
+        if presence.online or ended:
+            self.director_lost_at = None
+        elif self.director_lost_at is None:
+            self.director_lost_at = monotonic()
+            log.warning("director_lost", grace_seconds=self.director_grace)
+        self.on_change()
+
+    @property
+    def director_gone(self) -> bool:
+        """The director has been gone longer than the grace period."""
+        lost = self.director_lost_at
+        return lost is not None and monotonic() - lost > self.director_grace
 
     def _status(self, status: ExerciseStatus) -> None:
         previous, self.status = self.status, status

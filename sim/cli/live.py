@@ -179,6 +179,9 @@ def node(
     ] = None,
     username: UserOpt = None,
     password_file: PasswordFileOpt = None,
+    director_grace: Annotated[
+        float, typer.Option("--director-grace", min=0, help="Seconds to wait for a director that is gone, then stop.")
+    ] = 60.0,
 ) -> None:
     """Play one agency's seat (automated by its policy) in an exercise run by `hotline director`."""
     from sim.core.roster import Roster
@@ -200,9 +203,15 @@ def node(
         sc.policy_for(agency),
         run=run_key(ident, loaded.sha256, the_seed),
         state_dir=state_dir or Path("runs") / f"{ident}.nodes",
+        director_grace=director_grace,
     )
     say(f"{agency}: joining exercise {ident} on {url}")
     _serve(the_node.run)
+    if the_node.director.gone:
+        die(
+            EXIT_RUNTIME,
+            f"error: {agency}: the director is gone and did not come back within {director_grace:g} s: stopped",
+        )
     say(f"{agency}: exercise over ({the_node.core.seq} messages sent)")
 
 

@@ -47,6 +47,14 @@ class HeapEntry(BaseModel):
         return Due(self.at, Slot(self.cls), self.key, self.order, self.counter, item)
 
 
+class PendingPublish(BaseModel):
+    """A publish decided on and not yet acknowledged by the broker (the write-ahead outbox)."""
+
+    topic: str
+    payload: str
+    retain: bool = False
+
+
 class NodeState(BaseModel):
     """Everything a node needs to carry on after a crash: written after every change,
     reloaded at restart (a few kB)."""
@@ -73,6 +81,9 @@ class NodeState(BaseModel):
     links: list[LinkRow]
     rng_policy: Any
     rng_links: Any
+    #: Written before anything is sent (write-ahead): what the broker has not acknowledged yet,
+    #: published again when the node restarts from this state.
+    pending: list[PendingPublish] = []
 
 
 def rng_state(value: Any) -> tuple[Any, ...]:

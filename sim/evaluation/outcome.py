@@ -144,6 +144,8 @@ class ExerciseState:
     last_t: datetime | None = None
     #: Every message folded, by its identity (sender, id); ids are in their sender's namespace.
     _ids: dict[tuple[str, str], Envelope] = field(default_factory=dict)
+    #: Observations folded, by (agency, running number).
+    _obs_seen: set[tuple[str, int]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._agencies = frozenset(a.id for a in self.scenario.agencies)
@@ -210,10 +212,20 @@ class ExerciseState:
         match value:
             case Envelope():
                 return self._message(t, value, parsed.parts)
-            case Presence():
+            case Presence() if value.agency == parsed.parts[0]:
                 return self._presence(t, parsed.parts[0], value)
+            case Presence():
+                detail = f"presence of {value.agency} published as {parsed.parts[0]}"
+                return self._refused(t, self.topics.presence(parsed.parts[0]), parsed, "SENDER_MISMATCH", detail)
         if parsed.area == "obs":
-            return self._obs(t, cast("Observation", value))
+            obs = cast("Observation", value)
+            if obs.agency != parsed.parts[0]:
+                detail = f"an observation of {obs.agency} published as {parsed.parts[0]}"
+                return self._refused(t, self.topics.obs(parsed.parts[0]), parsed, "SENDER_MISMATCH", detail)
+            if obs.n and (obs.agency, obs.n) in self._obs_seen:
+                return None  # published again by a node that restarted before the broker had it
+            self._obs_seen.add((obs.agency, obs.n))
+            return self._obs(t, obs)
         if parsed.area == "ctl":
             return self._ctl(t, parsed.parts, value)
         return None

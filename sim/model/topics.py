@@ -68,6 +68,11 @@ class Topics:
         return f"{self.root}/ctl/journal"
 
     @property
+    def director(self) -> str:
+        """The director's presence (retained; its Will says it is gone)."""
+        return f"{self.root}/ctl/director"
+
+    @property
     def tally(self) -> str:
         return f"{self.root}/ctl/tally"
 

@@ -45,8 +45,8 @@ def acl_text(agencies: list[str]) -> str:
         f"topic write {any_exercise}/ctl/cmd/{FACILITATOR}",
         "",
         "# Each agency sends only as itself; it reads its own inbox, presence, and of the control",
-        "# topics only the clock, the exercise, the links and its own injects (a player seat must",
-        "# not read the other agencies' script).",
+        "# topics only the clock, the exercise, the links, the director's presence and its own",
+        "# injects (a player seat must not read the other agencies' script).",
     ]
     for agency in agencies:
         lines += [
@@ -60,6 +60,8 @@ def acl_text(agencies: list[str]) -> str:
             f"topic read {any_exercise}/ctl/clock",
             f"topic read {any_exercise}/ctl/exercise",
             f"topic read {any_exercise}/ctl/links",
+            f"topic read {any_exercise}/ctl/director",
+            f"topic read {any_exercise}/ctl/tally",
             f"topic read {any_exercise}/ctl/inject/{agency}",
             "",
         ]

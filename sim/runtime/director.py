@@ -25,7 +25,7 @@ from sim.core.directorcore import Rounds, Script, clock_publish, tally
 from sim.core.roster import Roster
 from sim.evaluation.outcome import ExerciseState
 from sim.model.admission import Inadmissible
-from sim.model.control import Command, ExerciseStatus, JournalPointer, Presence, RoundReport
+from sim.model.control import Command, DirectorPresence, ExerciseStatus, JournalPointer, Presence, RoundReport
 from sim.model.durations import format_offset
 from sim.model.errors import HotlineError
 from sim.model.inbound import admit_on
@@ -39,7 +39,7 @@ from sim.runtime.logs import bind_sim_time, participant
 from sim.runtime.modes import pacing_for
 from sim.runtime.pacing import DirectorPacing, ExerciseStalled, Mode
 from sim.runtime.recorder import EntryCallback, Recorder
-from sim.runtime.transport import BrokerUrl, Transport
+from sim.runtime.transport import BrokerUrl, Transport, Will
 from sim.scenario.load import LoadedScenario
 
 log = structlog.get_logger("hotline.director")
@@ -92,7 +92,12 @@ class Director:
         # A persistent session: what is published while the director is reconnecting (a broker
         # restart) is queued for it by the broker and still reaches the journal.
         self.transport = Transport(
-            url, client_id=f"hotline-{exercise}-director", subscriptions=[self.topics.everything]
+            url,
+            client_id=f"hotline-{exercise}-director",
+            subscriptions=[self.topics.everything],
+            # Killed or crashed, the broker says so for us: nodes and dashboards wait a while for
+            # the director to come back, then stop.
+            will=lambda n: Will(self.topics.director, _presence(online=False, session=n)),
         )
         #: How sim time advances: fast rounds or the realtime clock.
         self.pacing: DirectorPacing = pacing_for(mode).for_director(self, speed=speed)
@@ -100,6 +105,8 @@ class Director:
         self._phase: Phase = "joining"
         #: Payloads refused by the admission step so far.
         self.refused = 0
+        #: The tally is out: nothing more is journalled.
+        self._closed = False
         self._recording = False
         self._presence: dict[str, bytes] = {}
         self._online_now: dict[str, bool] = {}
@@ -151,7 +158,7 @@ class Director:
         if parsed.area == "ctl":
             self._on_control(topic, parsed.parts, value, payload)
             return
-        if self._phase != "ended":
+        if not self._closed:
             self._on_traffic(topic, parsed, payload)
 
     def _refused(self, topic: str, parsed: Parsed, exc: Inadmissible, *, retained: bool) -> None:
@@ -159,7 +166,7 @@ class Director:
         verbatim; the exercise goes on. A command that is junk is answered (it may be a typo)."""
         self.refused += 1
         log.warning("inadmissible", topic=topic[:200], reason=exc.reason.value, detail=exc.detail, retained=retained)
-        if not self._recording or retained or self._phase == "ended":
+        if not self._recording or retained or self._closed:
             return
         if parsed.area in ("msg", "obs"):
             self.rounds.seen[parsed.parts[-1] if parsed.area == "msg" else parsed.parts[0]] += 1
@@ -266,7 +273,7 @@ class Director:
         started = monotonic()
         # (What the broker kept queued for this client id from an earlier run arrives before we
         # record anything, and is not journaled.)
-        reader = asyncio.create_task(self.transport.run(self._on_message), name="director")
+        reader = asyncio.create_task(self.transport.run(self._on_message, on_connect=self._on_connect), name="director")
         try:
             await self._connected(reader)
             main = asyncio.create_task(self._exercise())
@@ -284,6 +291,10 @@ class Director:
                 # Tell the agencies this run is over, so they do not wait for a dead director.
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.transport.publish(*self._aborted()), 5)
+            if self.transport.connected:  # a clean goodbye (the Will is for unclean ones)
+                gone = _presence(online=False, session=self.transport.connections)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.transport.publish(self.topics.director, gone, retain=True), 5)
             self.recorder.close()
             await self.transport.close()
             reader.cancel()
@@ -306,6 +317,10 @@ class Director:
     def _aborted(self) -> tuple[str, bytes]:
         pub = self._status("aborted")
         return pub.topic, pub.payload
+
+    async def _on_connect(self, connection: int) -> None:
+        """Present (retained, like every agency's presence): the Will says the opposite."""
+        self.transport.send(self.topics.director, _presence(online=True, session=connection), retain=True)
 
     async def _connected(self, reader: asyncio.Task[None]) -> None:
         waiter = asyncio.create_task(self.transport.wait_connected())
@@ -362,9 +377,11 @@ class Director:
         self._phase = "ended"  # before anything can arrive in answer to it
         await self.publish(self._status("ended"))
         self.recorder.flush()
+        # Messages still in flight when the exercise ended are received late: each agency reports
+        # again when one reaches it. What has not arrived after ``final_timeout`` is lost.
         try:
             await self.wait(
-                lambda: all(r.final for r in self.rounds.reports.values()) and bool(self.rounds.reports),
+                lambda: tally(self.rounds.reports, self.agencies, self.now).sound,
                 self.final_timeout,
                 lambda: HotlineError("final tallies missing"),
                 until_end=False,
@@ -373,4 +390,9 @@ class Director:
             log.warning("final_tally_incomplete", missing=[a for a, r in self.rounds.reports.items() if not r.final])
         result = tally(self.rounds.reports, self.agencies, self.now)
         await self.publish(Publish(self.topics.tally, result.model_dump_json().encode()))
+        self._closed = True
         self.recorder.flush()
+
+
+def _presence(*, online: bool, session: int) -> bytes:
+    return DirectorPresence(online=online, session=session).model_dump_json().encode()

@@ -27,7 +27,9 @@ from sim.core.roster import Roster
 from sim.model.admission import Inadmissible
 from sim.model.control import (
     ClockState,
+    DeliveryTally,
     DetectOrder,
+    DirectorPresence,
     ExerciseStatus,
     InjectOrder,
     LinksState,
@@ -40,8 +42,10 @@ from sim.model.policy import Policy
 from sim.model.topics import Parsed, Publish, Topics
 from sim.runtime import statefile
 from sim.runtime.fast import FastNodePacing
+from sim.runtime.liveness import DirectorWatch, Lingering
 from sim.runtime.logs import bind_sim_time, participant
 from sim.runtime.modes import pacing_for
+from sim.runtime.outbox import Outbox
 from sim.runtime.pacing import NodePacing
 from sim.runtime.transport import BrokerUrl, Transport, Will
 
@@ -69,6 +73,7 @@ class AgencyNode:
         *,
         run: str = "",
         state_dir: Path | None = None,
+        director_grace: float = 60.0,
     ) -> None:
         self.agency = agency
         self.topics = Topics(exercise)
@@ -90,12 +95,15 @@ class AgencyNode:
                 self.topics.inject(agency),
                 self.topics.links,
                 self.topics.exercise_status,
+                self.topics.director,
+                self.topics.tally,
             ],
             will=lambda n: Will(
                 self.topics.presence(agency), presence_payload(agency, online=False, session=self._session_base + n)
             ),
         )
         self._run: str | None = run or None
+        self.outbox = Outbox(self.transport)
         self.exercise = exercise
         #: How sim time advances; the director's clock says which (grants until it does).
         self.pacing: NodePacing = FastNodePacing(self)
@@ -110,6 +118,10 @@ class AgencyNode:
         self._wake = asyncio.Event()
         self.finished = asyncio.Event()
         self._saved_version = -1
+        #: The director gone (its Will): wait ``director_grace`` seconds for it, then stop.
+        self.director = DirectorWatch(director_grace, self.finished.set)
+        #: The exercise ended: the node gave its final account and waits for the tally.
+        self.lingering = Lingering(15.0, self.finished.set)
 
     def _fresh(self) -> NodeCore:
         return NodeCore(*self._core_args)
@@ -140,6 +152,8 @@ class AgencyNode:
                 reader.result()  # re-raise a fatal connection error
         finally:
             ticker.cancel()
+            self.director.cancel()
+            self.lingering.cancel()
             if self.transport.connected:
                 try:
                     await asyncio.wait_for(self._goodbye(), 5)
@@ -169,8 +183,8 @@ class AgencyNode:
         self.report(force=True)
 
     def send_all(self, outs: list[Publish]) -> None:
-        for out in outs:
-            self.transport.send(out.topic, out.payload, retain=out.retain)
+        """Send what the core decided on — written ahead to the state file (:mod:`~sim.runtime.outbox`)."""
+        self.outbox.send(outs, write_ahead=lambda: self.save(force=True))
 
     def report(self, *, force: bool = False, final: bool = False) -> None:
         """Report, unless nothing but the round number changed: the director expects a report
@@ -186,9 +200,10 @@ class AgencyNode:
         """Write the crash-recovery file, if anything worth saving changed since it was written."""
         if self.state_path is None or self._run is None or not self._joined:
             return  # before joining, the saved state of a crashed process is still to be resumed
-        if not force and self._saved_version == self.core.version:
+        if not force and self._saved_version == self.core.version and not self.outbox.changed:
             return
-        statefile.save(self.state_path, self.core.snapshot(self._run, self.session))
+        snapshot = self.core.snapshot(self._run, self.session)
+        statefile.save(self.state_path, snapshot.model_copy(update={"pending": self.outbox.records()}))
         self._saved_version = self.core.version
 
     # -- incoming ---------------------------------------------------------------------------------
@@ -230,6 +245,10 @@ class AgencyNode:
                     self._on_clock(value)
                 else:
                     self._unjoined_clock = value  # retained; may be this run's (checked on joining)
+            case ("director",), DirectorPresence():
+                self.director.presence(value, watching=self._joined and not self.finished.is_set())
+            case ("tally",), DeliveryTally():
+                self.lingering.tallied.set()
 
     def _take_inject(self, order: InjectOrder) -> None:
         if order.seq not in self._injects_seen:
@@ -246,6 +265,9 @@ class AgencyNode:
             return
         self.send_all(self.core.on_message(topic, payload, now))
         self.save()
+        if self.lingering.started:
+            self.report(force=True, final=True)  # received after the end: the final account again
+            return
         self.pacing.after_inbound()
         self.wake()
 
@@ -258,10 +280,13 @@ class AgencyNode:
             if not self._joined:
                 self._join(status)
             return
-        if self._joined:  # ended or aborted: the last word is a final tally
+        if self._joined and not self.lingering.started:  # ended or aborted: the last word is an account
             self.send_all(self.core.flush_rejections(self.pacing.now() or status.end))
             self.report(force=True, final=True)
-            self.finished.set()
+            # Until the director's tally, a message still in flight is taken (and the final
+            # account given again), so that it is not counted as lost.
+            self.lingering.start()
+            self.wake()  # the ticker stops: nothing more is done
 
     def _join(self, status: ExerciseStatus) -> None:
         early_injects, self._early_injects = self._early_injects, []
@@ -291,7 +316,8 @@ class AgencyNode:
         if status.status == "running" and saved is not None and saved.run == self._run:
             self.core.restore(saved)
             self._injects_seen = set(range(1, saved.injects + 1))
-            log.info("resumed", sim_now=str(saved.now), session=self.session)
+            log.info("resumed", sim_now=str(saved.now), session=self.session, unacknowledged=len(saved.pending))
+            self.outbox.replay(saved.pending, write_ahead=lambda: self.save(force=True))
         elif saved is not None or self._session_base:
             # The run is only starting: nothing to resume, and sessions count from 1 again (a
             # journal must not depend on what an earlier run left in the state directory).
@@ -302,6 +328,7 @@ class AgencyNode:
 
     def _reset(self) -> None:
         """Forget the previous run entirely (a long-lived node seeing a new one start)."""
+        self.lingering.cancel()
         self.core = self._fresh()
         self.pacing = FastNodePacing(self)
         self._last_report = None
@@ -327,8 +354,9 @@ class AgencyNode:
         self._wake.set()
 
     async def _ticker(self) -> None:
-        """Wake when the next thing falls due by itself (realtime), or anything changes."""
-        while True:
+        """Wake when the next thing falls due by itself (realtime), or anything changes; once the
+        exercise has ended, nothing is due any more."""
+        while not self.lingering.started:
             self._wake.clear()
             wait = self.pacing.seconds_until(self.core.next_due())
             if wait is None or wait > 0:

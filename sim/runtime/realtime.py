@@ -110,6 +110,9 @@ class RealtimeNodePacing:
         self.seat = seat
         self.round = 0  # no rounds in realtime
         self.clock: RealtimeClock | None = None
+        #: The exercise's end: a node acts on nothing due after it (its clock runs on until the
+        #: director's end reaches it).
+        self.end: datetime | None = None
 
     def now(self) -> datetime | None:
         return None if self.clock is None else self.clock.now()
@@ -121,6 +124,7 @@ class RealtimeNodePacing:
         if self.clock is None:
             self.clock = RealtimeClock(state.now, state.speed or 1.0)
         self.clock.adopt(state)
+        self.end = state.end
         self.seat.time_known()
         self.seat.wake()
 
@@ -131,13 +135,14 @@ class RealtimeNodePacing:
         """No grants in realtime: what is due runs when the clock reaches it."""
 
     def seconds_until(self, due: datetime | None) -> float | None:
-        if self.clock is None or due is None:
-            return None
+        if self.clock is None or due is None or (self.end is not None and due > self.end):
+            return None  # (nothing happens after the exercise's end)
         return self.clock.wall_seconds_until(due)
 
     def run_due(self) -> None:
         if self.clock is None:
             return
         seat = self.seat
-        seat.send_all(seat.core.run_until(self.clock.now(), late=True))
+        now = self.clock.now() if self.end is None else min(self.clock.now(), self.end)
+        seat.send_all(seat.core.run_until(now, late=True))
         seat.save()

@@ -229,16 +229,19 @@ class Transport:
             self.handler_failures += 1
             log.exception("handler_failed", client=self.client_id, topic=topic[:200], size=len(payload))
 
-    def send(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        """Queue a QoS 1 publish; returns at once. Order is kept."""
+    def send(
+        self, topic: str, payload: bytes, *, retain: bool = False, on_acked: Callable[[], None] | None = None
+    ) -> None:
+        """Queue a QoS 1 publish; returns at once. Order is kept. ``on_acked`` is called once the
+        broker has it (PUBACK)."""
         self._idle.clear()
-        self._outbox.put_nowait(_Outgoing(topic, payload, retain, None))
+        self._outbox.put_nowait(_Outgoing(topic, payload, retain, None, on_acked))
 
     async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
         """Queue a QoS 1 publish and wait until the broker acknowledged it."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._idle.clear()
-        self._outbox.put_nowait(_Outgoing(topic, payload, retain, done))
+        self._outbox.put_nowait(_Outgoing(topic, payload, retain, done, None))
         await done
 
     async def drain(self, timeout: float | None = None) -> None:
@@ -266,6 +269,8 @@ class Transport:
                 break
             if item.done is not None and not item.done.done():
                 item.done.set_result(None)
+            if item.on_acked is not None:
+                item.on_acked()
             if self._outbox.empty():
                 self._idle.set()
 
@@ -293,6 +298,7 @@ class _Outgoing:
     payload: bytes
     retain: bool
     done: asyncio.Future[None] | None
+    on_acked: Callable[[], None] | None
 
 
 @dataclass(frozen=True)

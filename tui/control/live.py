@@ -82,6 +82,10 @@ class LiveController(Generic[T]):
         clock, status = feed.clock, feed.status
         if status is not None and status.status in ("ended", "aborted"):
             mode, paused = status.status.upper(), True
+        elif feed.director_gone:
+            mode, paused = "DIRECTOR GONE · stopped", True
+        elif feed.director_lost_at is not None:
+            mode, paused = "DIRECTOR LOST · waiting for it", True
         elif clock is None:
             mode, paused = "waiting for the clock", True
         elif clock.paused:
@@ -147,6 +151,9 @@ class LiveController(Generic[T]):
         status = self.feed.status
         if status is not None and status.status in ("ended", "aborted"):
             self.host.say(f"the exercise has {status.status}: nothing to {action}", bad=True)
+            return
+        if self.feed.director_lost_at is not None:
+            self.host.say(f"the director is gone: nothing to {action} until it is back", bad=True)
             return
         command = self.book.make(action, speed=speed, inject=inject)
         self.host.say(f"sent {describe(command)} ({command.id})")

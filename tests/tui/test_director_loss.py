@@ -19,7 +19,7 @@ async def test_the_dashboard_says_the_director_is_gone_and_stops_after_the_grace
     loaded = load_scenario(SCENARIOS / "election-interference.yaml")
     sc = loaded.scenario
     feed = LiveFeed(Connector(BrokerUrl("127.0.0.1", 1)), "gone", "facilitator", loaded=loaded)
-    controller = LiveController(feed)
+    controller: LiveController[None] = LiveController(feed)
     topics = feed.topics
     status = ExerciseStatus(
         exercise="gone",

@@ -177,31 +177,8 @@ class LiveFeed:
         if parsed is None or not payload:
             self.stats.ignored += 1
             return  # not ours, or a retained value being cleared
-        if parsed.area == "ctl":
-            match parsed.parts:
-                case ("cmd", _) | ("ready", _):
-                    return
-                case ("result", client) if client != self.client:
-                    return
-            try:
-                value = admit_on(parsed, payload)  # the one admission step, as everywhere
-            except Inadmissible as exc:
-                self.stats.ignored += 1
-                log.warning("inadmissible_control", topic=topic[:200], reason=exc.reason.value, detail=exc.detail)
-                return
-            match value:
-                case CommandResult():
-                    self.on_result(value)
-                    return
-                case JournalPointer():
-                    self._journal_at(value)
-                    return
-                case ClockState():
-                    self.clock = value
-                case ExerciseStatus():
-                    self._status(value)
-                case DirectorPresence():
-                    self._director(value)
+        if parsed.area == "ctl" and not self._control(topic, parsed, payload):
+            return
         if self.model is None:
             self._waiting.append((topic, payload))
             return
@@ -221,6 +198,34 @@ class LiveFeed:
             self.stats.ignored += 1
         self.stats.applied += 1
         self.on_change()
+
+    def _control(self, topic: str, parsed: Parsed, payload: bytes) -> bool:
+        """A control topic, admitted; True if it is also to be folded into the model."""
+        match parsed.parts:
+            case ("cmd", _) | ("ready", _):
+                return False
+            case ("result", client) if client != self.client:
+                return False
+        try:
+            value = admit_on(parsed, payload)  # the one admission step, as everywhere
+        except Inadmissible as exc:
+            self.stats.ignored += 1
+            log.warning("inadmissible_control", topic=topic[:200], reason=exc.reason.value, detail=exc.detail)
+            return False
+        match value:
+            case CommandResult():
+                self.on_result(value)
+                return False
+            case JournalPointer():
+                self._journal_at(value)
+                return False
+            case ClockState():
+                self.clock = value
+            case ExerciseStatus():
+                self._status(value)
+            case DirectorPresence():
+                self._director(value)
+        return True
 
     def _director(self, presence: DirectorPresence) -> None:
         ended = self.status is not None and self.status.status in ("ended", "aborted")

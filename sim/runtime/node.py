@@ -283,6 +283,9 @@ class AgencyNode:
         if self._joined and not self.lingering.started:  # ended or aborted: the last word is an account
             self.send_all(self.core.flush_rejections(self.pacing.now() or status.end))
             self.report(force=True, final=True)
+            if status.status == "aborted":
+                self.finished.set()  # the director gave up: there will be no tally to wait for
+                return
             # Until the director's tally, a message still in flight is taken (and the final
             # account given again), so that it is not counted as lost.
             self.lingering.start()

@@ -24,7 +24,7 @@ def _check(scenario: Scenario, agreement: Agreement | None) -> Iterator[Problem]
 
 
 #: Ids of the exercise's own participants: no agency may take them.
-RESERVED_IDS = frozenset({"director", "observer", "facilitator"})
+RESERVED_IDS = frozenset({"director", "observer", "facilitator", "console"})
 
 
 def _check_parties(scenario: Scenario) -> Iterator[Problem]:
